@@ -22,6 +22,8 @@ public static class PointCounter
         Support.CollectVariables(condition, used);
         var others = space.Where((_, i) => !used.Contains(i)).Aggregate(1L, (a, v) => checked(a * v.Size));
         var vars = used.OrderBy(v => v).ToArray();
+        if (TryCoarsen(condition, space) is { } coarse)
+            return checked(others * WeightedBrute(coarse.Condition, vars, space, coarse.Blocks));
         var dnf = Dnf(condition);
         long count;
         if (dnf is null || dnf.Count > 6)
@@ -85,7 +87,8 @@ public static class PointCounter
             throw new InvalidOperationException($"counting this mask needs {outerCount:N0} enumerations; it is too complex for exact analytical counting at this size");
 
         var linear = atoms.OfType<LinearAtom>().Where(a => a.Op is BinaryFn.Le or BinaryFn.Lt && a.Form.Coefficient(inner) != 0).ToArray();
-        var perPoint = atoms.Where(a => !linear.Contains(a)).ToArray();
+        var perPoint = atoms.Where(a => !linear.Contains(a))
+            .Select(a => a is BoundExpr e ? new CompiledAtom(e, ScalarCompiler.CompilePredicate(e)) : a).ToArray();
         var point = new long[space.Count];
         var n = space[inner].Size;
         long total = 0;
@@ -120,9 +123,12 @@ public static class PointCounter
     private static long FloorTol(double t) => (long)Math.Floor(t + 1e-9);
     private static long CeilTol(double t) => (long)Math.Ceiling(t - 1e-9);
 
+    private sealed record CompiledAtom(BoundExpr Expr, Func<long[], bool> Predicate);
+
     private static bool DependsOn(object atom, int v) => atom switch
     {
         LinearAtom a => a.Form.Coefficient(v) != 0,
+        CompiledAtom c => Support.Uses(c.Expr, [v]),
         BoundExpr e => Support.Uses(e, [v]),
         _ => true,
     };
@@ -130,22 +136,89 @@ public static class PointCounter
     private static bool Holds(object atom, long[] point) => atom switch
     {
         LinearAtom a => a.Holds(a.Form.Evaluate(point)),
+        CompiledAtom c => c.Predicate(point),
         BoundExpr e => ScalarEvaluator.Truth(e, point),
         _ => false,
     };
+
+    /// <summary>
+    /// Block masks see a variable only as `v // c`: count over blocks instead of points, each block weighted by how
+    /// many values of v it holds (the last one may be partial). Applies when every use of some variable is `v // c`
+    /// with one constant c.
+    /// </summary>
+    private static (BoundExpr Condition, Dictionary<int, long> Blocks)? TryCoarsen(BoundExpr condition, IReadOnlyList<IterationVariable> space)
+    {
+        var uses = new Dictionary<int, HashSet<long>>(); // block size per use; 0 = used directly
+        void Scan(BoundExpr e)
+        {
+            switch (e)
+            {
+                case BinaryBound { Fn: BinaryFn.FloorDiv, Left: IndexValueExpr { Index: { Constant: 0, Terms: [{ Coefficient: 1 } t] } }, Right: ConstExpr k }
+                    when k.Value >= 1 && k.Value == Math.Floor(k.Value):
+                    (uses.TryGetValue(t.Variable, out var set) ? set : uses[t.Variable] = []).Add((long)k.Value);
+                    break;
+                case IndexValueExpr i:
+                    foreach (var term in i.Index.Terms) (uses.TryGetValue(term.Variable, out var s0) ? s0 : uses[term.Variable] = []).Add(0);
+                    break;
+                case UnaryBound u: Scan(u.Operand); break;
+                case BinaryBound b: Scan(b.Left); Scan(b.Right); break;
+                case BlockMaskExpr m: Scan(m.RowBlock); Scan(m.ColBlock); break;
+            }
+        }
+        Scan(condition);
+        var blocks = uses.Where(kv => kv.Value.Count == 1 && kv.Value.First() > 1).ToDictionary(kv => kv.Key, kv => kv.Value.First());
+        if (blocks.Count == 0) return null;
+
+        BoundExpr Rewrite(BoundExpr e) => e switch
+        {
+            BinaryBound { Fn: BinaryFn.FloorDiv, Left: IndexValueExpr { Index.Terms: [var t] } iv } when blocks.ContainsKey(t.Variable) => iv,
+            UnaryBound u => u with { Operand = Rewrite(u.Operand) },
+            BinaryBound b => b with { Left = Rewrite(b.Left), Right = Rewrite(b.Right) },
+            BlockMaskExpr m => m with { RowBlock = Rewrite(m.RowBlock), ColBlock = Rewrite(m.ColBlock) },
+            _ => e,
+        };
+        return (Rewrite(condition), blocks);
+    }
+
+    private static long WeightedBrute(BoundExpr condition, int[] vars, IReadOnlyList<IterationVariable> space, Dictionary<int, long> blocks)
+    {
+        long Extent(int v) => blocks.TryGetValue(v, out var c) ? (space[v].Size + c - 1) / c : space[v].Size;
+        long Weight(int v, long x) => blocks.TryGetValue(v, out var c) ? Math.Min(c, space[v].Size - x * c) : 1;
+        var total = vars.Aggregate(1L, (a, v) => checked(a * Extent(v)));
+        if (total > MaxEnumeration)
+            throw new InvalidOperationException($"counting this mask needs {total:N0} evaluations; it is too complex for exact analytical counting at this size");
+        var predicate = ScalarCompiler.CompilePredicate(condition);
+        var point = new long[space.Count];
+        long count = 0;
+        for (long k = 0; k < total; k++)
+        {
+            var rem = k;
+            long weight = 1;
+            foreach (var v in vars)
+            {
+                var extent = Extent(v);
+                point[v] = rem % extent;
+                rem /= extent;
+                weight *= Weight(v, point[v]);
+            }
+            if (predicate(point)) count += weight;
+        }
+        return count;
+    }
 
     private static long Brute(BoundExpr condition, int[] vars, IReadOnlyList<IterationVariable> space)
     {
         var total = vars.Aggregate(1L, (a, v) => checked(a * space[v].Size));
         if (total > MaxEnumeration)
             throw new InvalidOperationException($"counting this mask needs {total:N0} evaluations; it is too complex for exact analytical counting at this size");
+        var predicate = ScalarCompiler.CompilePredicate(condition);
         var point = new long[space.Count];
         long count = 0;
         for (long k = 0; k < total; k++)
         {
             var rem = k;
             foreach (var v in vars) { point[v] = rem % space[v].Size; rem /= space[v].Size; }
-            if (ScalarEvaluator.Truth(condition, point)) count++;
+            if (predicate(point)) count++;
         }
         return count;
     }

@@ -52,3 +52,4 @@ public static class ScalarEvaluator
         _ => throw new ArgumentOutOfRangeException(nameof(fn)),
     };
 }
+

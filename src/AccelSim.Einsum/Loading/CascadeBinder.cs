@@ -67,8 +67,8 @@ public static partial class CascadeBinder
             var einsums = statements.Select((s, i) => BindEinsum(s.Spec, s.Statement, i)).ToList();
 
             CheckSingleProducer(einsums);
-            var tensors = BuildTensors(einsums);
             var ordered = DependencyOrder.Sort(einsums, spec);
+            var tensors = BuildTensors(einsums);
             var attention = spec.Attention is null ? null : BindAttention(spec.Attention, tensors);
 
             return new Cascade(spec.Name, spec.Description, spec.File, scope.All(),
@@ -132,6 +132,11 @@ public static partial class CascadeBinder
             try { expr = Parser.ParseExpression(text); }
             catch (SyntaxException e) { throw new InputException(ParamScope.Shift(src, e.Offset), src.Field, e.Message); }
             var v = scope.Evaluate(expr, src, RankSizeOrNull);
+            var names = new List<string>();
+            CollectNames(expr, names);
+            var fromSet = names.Where(n => scope.IsDeclared(n) && scope.Source(n).Origin == "--set").Distinct().ToList();
+            if (fromSet.Count > 0)
+                src = src with { Origin = "--set", Text = string.Join(", ", fromSet.Select(n => $"{n} = {Invariant.Num(scope.Get(n))}")) };
             return CheckedSize(v, src, what);
         }
 
@@ -148,7 +153,7 @@ public static partial class CascadeBinder
             return (long)v;
         }
 
-        private static string FromSet(ParamSource src) => src.Origin == "--set" ? " (from --set)" : "";
+        private static string FromSet(ParamSource src) => src.Origin == "--set" ? $" ({src.Text} from --set)" : "";
 
         private static int CheckedInt(double v, ParamSource src, string what)
         {
@@ -466,6 +471,8 @@ public static partial class CascadeBinder
                             throw Fail(b, "an index may only multiply an index variable by a constant (affine index)");
                         default:
                             if (TryConstant(x) is { } c) { constant = checked(constant + sign * WholeNumber(c, x)); return; }
+                            if (x is NameExpr unknown)
+                                throw Fail(x, $"unknown name '{unknown.Name}' in an index (index variables: {string.Join(", ", ctx._rankByVariable.Keys)})");
                             throw Fail(x, "an index must be an affine expression of index variables (e.g. m1+1, p*stride+r)");
                     }
                 }
