@@ -127,7 +127,7 @@ internal static class FlashModel
         double kvBytes = (double)s.Batch * s.KvHeads * s.KvLen * (d + dv) * e;
         double l2Bytes = totalIterations * cost.L2Bytes + ctaCount * (br * d * e + br * (dv * e + 4.0)) + combineBytes;
         double smemBytes = totalIterations * cost.SmemBytes;
-        double hbmBytes = qBytes + oBytes + kvBytes * KvRereadFactor(gpu, s, units, qBlocks * splits, slots) + combineBytes;
+        double hbmBytes = qBytes + oBytes + kvBytes * KvRereadFactor(gpu, s, bc, slots, qBlocks * splits) + combineBytes;
 
         var clock = gpu.ClockHz;
         var kernelSeconds = makespan / clock;
@@ -302,7 +302,8 @@ internal static class FlashModel
     }
 
     /// <summary>
-    /// Cycles for <paramref name="c"/> co-resident CTAs to each finish one iteration, and the limiting resource.
+    /// Cycles for <paramref name="c"/> co-resident CTAs to each finish one iteration (the wall time of one iteration
+    /// of any of them), and the limiting resource.
     /// Exponentials sit on the MMA critical path except for the family's hidden fraction; the remaining softmax
     /// ALU work overlaps only through independent warps (or warp specialisation / ping-pong).
     /// </summary>
@@ -331,7 +332,7 @@ internal static class FlashModel
         else if (cycles == l2 && l2 > compute) bound = GpuResources.L2;
         else if (c * it.AluCycles / pass.Efficiency.Value >= compute * 0.999 && it.AluCycles > critical) bound = GpuResources.Fma;
         else bound = it.ExpCycles * (1 - pass.ExpHiddenFraction) > it.TensorCycles ? GpuResources.Exp : GpuResources.Tensor;
-        return (cycles / c, bound);
+        return (cycles, bound);
     }
 
     /// <summary>
@@ -388,15 +389,15 @@ internal static class FlashModel
         return 1;
     }
 
-    /// <summary>How many times K/V are read from HBM: once when the heads in flight fit in L2, more otherwise.</summary>
-    private static double KvRereadFactor(GpuSpec gpu, AttentionShape s, long units, int ctasPerUnit, int slots)
+    /// <summary>
+    /// How many times K/V are read from HBM. The CTAs of one head stream the same K/V tiles in the same order at
+    /// about the same time, so L2 serves their re-reads as long as the tiles in flight fit; only when even one
+    /// tile per resident CTA overflows L2 does every CTA fetch its own copy.
+    /// </summary>
+    private static double KvRereadFactor(GpuSpec gpu, AttentionShape s, int bc, int slots, int ctasPerUnit)
     {
-        var headsInFlight = Math.Min(units, Math.Ceiling(slots / (double)Math.Max(1, ctasPerUnit)) + 1);
-        var workingSet = headsInFlight * s.KvLen * (s.HeadDim + s.ValueDim) * (double)s.DType.Bytes();
-        var usable = 0.5 * gpu.L2Bytes;
-        if (workingSet <= usable) return 1;
-        // Each CTA of a head re-streams what no longer fits.
-        return 1 + (ctasPerUnit - 1) * (1 - usable / workingSet);
+        var inFlight = (double)slots * bc * (s.HeadDim + s.ValueDim) * s.DType.Bytes() * 2;
+        return inFlight <= gpu.L2Bytes ? 1 : Math.Max(1, ctasPerUnit);
     }
 
     internal static CtaFootprint Footprint(GpuSpec gpu, KernelFamily k, PassConfig pass, TileConfig tile, AttentionShape s, bool forward)
@@ -417,9 +418,16 @@ internal static class FlashModel
             smem = bc * (d + dv) * e + 2 * br * (d + dv) * e + 2 * br * bc * e + br * 8;
             if (k.Mma == MmaClass.Tcgen05 && k.TwoCtaMmaBackward) smem -= bc * (d + dv) * e / 2;
         }
-        long regsPerCta = k.WarpSpecialised
-            ? (tile.Warps - 4) * 32L * pass.RegsPerThread + 4 * 32L * 24   // producer warpgroup runs with 24 registers
-            : threads * (long)pass.RegsPerThread;
+        long regsPerCta;
+        if (k.WarpSpecialised)
+        {
+            // setmaxnreg: the producer warpgroup drops to 24 registers, the consumers share the rest (multiple of 8).
+            var consumerThreads = (tile.Warps - 4) * 32L;
+            var budget = gpu.RegisterFileBytesPerSm / 4 - 4 * 32L * 24;
+            var perConsumer = Math.Min(pass.RegsPerThread, budget / consumerThreads / 8 * 8);
+            regsPerCta = consumerThreads * perConsumer + 4 * 32L * 24;
+        }
+        else regsPerCta = threads * (long)pass.RegsPerThread;
         long tmem = 0;
         if (k.Mma == MmaClass.Tcgen05)
             tmem = forward ? 2 * 128 * bc * 4 + br * dv * 4 : bc * (d + dv) * 4 + 128 * bc * 4;

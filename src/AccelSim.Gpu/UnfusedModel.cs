@@ -5,7 +5,8 @@ namespace AccelSim.Gpu;
 /// <summary>
 /// Standard (unfused) attention as a sequence of library kernels: batched GEMMs priced as
 /// max(compute at the GEMM efficiency, HBM traffic), element-wise kernels (mask, softmax and their gradients)
-/// priced as HBM streams; S and P round-trip through HBM; every kernel pays a launch gap.
+/// priced as HBM streams; S and P round-trip through HBM; every kernel pays a launch gap. The mask add has no
+/// backward kernel (its gradient is the identity).
 /// </summary>
 internal static class UnfusedModel
 {
@@ -22,8 +23,10 @@ internal static class UnfusedModel
         {
             new("S = QK^T (GEMM)", 2 * scores * s.HeadDim, q + kk + scores * e),
         };
-        if (s.Causal || s.Window is not null) fwd.Add(new("mask (masked_fill)", 0, 2 * scores * e));
-        fwd.Add(new("softmax", 0, 2 * scores * e));
+        // Causal: scores + mask (reads S and the broadcast N x N mask, writes S).
+        if (s.Causal || s.Window is not null) fwd.Add(new("mask add", 0, 3 * scores * e));
+        // PyTorch's block softmax for rows longer than 1024 reads its input twice (max/sum, normalise) and writes once.
+        fwd.Add(new("softmax", 0, (s.KvLen > 1024 ? 3 : 2) * scores * e));
         fwd.Add(new("O = PV (GEMM)", 2 * scores * s.ValueDim, scores * e + v + o));
 
         var bwd = new List<Kernel>
@@ -32,7 +35,6 @@ internal static class UnfusedModel
             new("dV = P^T dO (GEMM)", 2 * scores * s.ValueDim, scores * e + o + v),
             new("softmax backward", 0, 3 * scores * e),
         };
-        if (s.Causal || s.Window is not null) bwd.Add(new("mask backward", 0, 2 * scores * e));
         bwd.Add(new("dQ = dS K (GEMM)", 2 * scores * s.HeadDim, scores * e + kk + q));
         bwd.Add(new("dK = dS^T Q (GEMM)", 2 * scores * s.HeadDim, scores * e + q + kk));
 
