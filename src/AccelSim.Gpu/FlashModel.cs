@@ -63,6 +63,10 @@ internal static class FlashModel
         if (!streamK && !k.OAccumulatorInGlobal)
             splits = SplitHeuristic(baseCtas, gpu.SmCount, maxIter);
 
+        // A grid smaller than SMs x resident CTAs leaves SMs with fewer co-resident CTAs than the occupancy limit.
+        var launched = streamK ? (long)gpu.SmCount * c : baseCtas * splits;
+        c = (int)Math.Clamp((launched + gpu.SmCount - 1) / gpu.SmCount, 1, c);
+        slots = gpu.SmCount * c;
         var cost = ForwardIteration(gpu, k, pass, tile, s);
         var (iterCycles, bound) = IterationCycles(gpu, k, pass, cost, c, tile.Warps);
         // Masked (diagonal) tiles pay for building and applying the mask on the FP32 pipes.
@@ -174,6 +178,7 @@ internal static class FlashModel
             work[j] = qEnd <= qStart ? 0 : (int)((qEnd + br - 1) / br - qStart / br);
         }
 
+        c = (int)Math.Clamp((units * kBlocks + gpu.SmCount - 1) / gpu.SmCount, 1, c);
         var cost = BackwardIteration(gpu, k, pass, tile, s);
         var (iterCycles, bound) = IterationCycles(gpu, k, pass, cost, c, tile.Warps);
         var latencyCycles = gpu.MemoryLatencySeconds * gpu.ClockHz;
