@@ -10,7 +10,7 @@ public static class ParityPlot
         var plot = new ScottPlot.Plot();
         var predicted = summary.Results.Where(r => r.Predicted && r.Row.MeasuredTflops > 0 && r.PredictedTflops > 0).ToList();
         if (predicted.Count == 0) throw new InputException("nothing to plot: no row could be predicted");
-        var palette = new ScottPlot.Palettes.Category10();
+        var palette = new ScottPlot.Palettes.Category20();
         int colour = 0;
         foreach (var group in predicted.GroupBy(r => $"{r.GpuName} {r.Family}").OrderBy(g => g.Key, StringComparer.Ordinal))
         {
@@ -41,7 +41,7 @@ public static class ParityPlot
             band.LineColor = ScottPlot.Colors.Gray;
             band.LinePattern = ScottPlot.LinePattern.Dotted;
         }
-        static string Tick(double v) => Invariant.Sig(Math.Pow(10, v), 3);
+        static string Tick(double v) => Math.Pow(10, v).ToString(Math.Pow(10, v) >= 10 ? "0" : "0.#", Invariant.Culture);
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = Tick, MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator() };
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = Tick, MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator() };
         plot.Axes.SetLimits(lo, hi, lo, hi);
