@@ -64,6 +64,46 @@ public sealed record AttentionShape(
         $"b={Batch} h={Heads} kvh={KvHeads} q={QueryLen} kv={KvLen} d={HeadDim} dv={ValueDim} " +
         $"causal={(Causal ? "yes" : "no")}{(Window is { } w ? $" window={w}" : "")} {DType.Name()} {Direction.Name()}";
 
+    /// <summary>
+    /// The attention call described by a bound Einsum workload (workloads/attention/*.yaml): its parameters
+    /// batch, heads, kv_heads (default heads), seq_len, kv_len, head_dim, value_dim, causal (non-zero = true),
+    /// window (0 = none) and word_bits (16 -> <paramref name="dtype16"/>, 8 -> fp8, 4 -> fp4).
+    /// Parameters that are not attention parameters (tile, scale, ...) are ignored.
+    /// </summary>
+    public static AttentionShape FromWorkload(AccelSim.Einsum.Ir.Cascade workload, Direction direction = Direction.Forward,
+        DataType dtype16 = DataType.Bf16)
+    {
+        var p = workload.Parameters;
+        object? Get(string key) => p.TryGetValue(key, out var v) ? v : null;
+        if (Get("heads") is null || Get("seq_len") is null || Get("head_dim") is null)
+            throw new InputException(SourceLocation.FileOnly(workload.File), null,
+                $"workload {workload.Name} is not an attention workload for the GPU model (needs params heads, seq_len, head_dim)");
+        var bits = p.TryGetValue("word_bits", out var wb) ? (int)wb : workload.WordBits;
+        var dtype = bits switch { <= 4 => DataType.Fp4, <= 8 => DataType.Fp8, _ => dtype16 };
+        var named = new Dictionary<string, object?>
+        {
+            ["batch"] = Get("batch") ?? 1.0,
+            ["heads"] = Get("heads"),
+            ["kv_heads"] = Get("kv_heads"),
+            ["seq_len"] = Get("seq_len"),
+            ["kv_len"] = Get("kv_len"),
+            ["head_dim"] = Get("head_dim"),
+            ["value_dim"] = Get("value_dim"),
+            ["causal"] = p.TryGetValue("causal", out var c) && c != 0 ? "true" : "false",
+            ["window"] = p.TryGetValue("window", out var w) && w > 0 ? w : null,
+            ["dtype"] = dtype.Name(),
+            ["direction"] = direction.Name(),
+        };
+        try
+        {
+            return FromParameters(named.Where(kv => kv.Value is not null).ToDictionary(kv => kv.Key, kv => kv.Value));
+        }
+        catch (InputException e)
+        {
+            throw new InputException(SourceLocation.FileOnly(workload.File), e.Field, e.Problem);
+        }
+    }
+
     private static readonly string[] KnownKeys =
     [
         "batch", "heads", "kv_heads", "seq_len", "query_len", "kv_len", "head_dim", "value_dim", "causal",

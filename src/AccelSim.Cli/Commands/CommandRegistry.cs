@@ -8,6 +8,7 @@ public static class CommandRegistry
 {
     public static IEnumerable<Command> All(TextWriter stdout, TextWriter stderr)
     {
+        yield return AnalyzeCommand.Create(stdout);
         yield return ValidateCommand.Build(stdout, stderr);
     }
 }

@@ -191,3 +191,22 @@ public class GpuModelAlgebraTests
         Assert.Contains("latency", GpuReportFormatter.ToText(Run("b200", "fa4", 1, 16, 8192, 128)));
     }
 }
+
+public class GpuWorkloadTests
+{
+    [Theory]
+    [InlineData("attention-1pass.yaml", 12, 12, 1024L, 1024L, 64, false)]
+    [InlineData("gqa-1pass.yaml", -1, 8, -1L, -1L, -1, true)]
+    public void ShapeFromEinsumWorkload(string file, int heads, int kvHeads, long seq, long kv, int d, bool causal)
+    {
+        var cascade = AccelSim.Einsum.Loading.WorkloadLoader.Load(Path.Combine(GpuTestData.RepoRoot, "workloads", "attention", file));
+        var s = AttentionShape.FromWorkload(cascade);
+        if (heads > 0) Assert.Equal(heads, s.Heads);
+        Assert.Equal(kvHeads, s.KvHeads);
+        if (seq > 0) { Assert.Equal(seq, s.QueryLen); Assert.Equal(kv, s.KvLen); Assert.Equal(d, s.HeadDim); }
+        Assert.Equal(causal, s.Causal);
+        Assert.Equal(DataType.Bf16, s.DType);
+        var r = GpuEvaluator.Evaluate(GpuTestData.Gpu("h100"), s, GpuTestData.Catalog.Get("fa3"));
+        Assert.True(r.Tflops > 0);
+    }
+}
