@@ -1,4 +1,5 @@
 using System.CommandLine;
+using AccelSim.Cli.Commands;
 
 namespace AccelSim.Cli;
 
@@ -7,6 +8,7 @@ public static class CommandRegistry
 {
     public static IEnumerable<Command> All(TextWriter stdout, TextWriter stderr)
     {
-        yield break;
+        yield return AnalyzeCommand.Create(stdout);
+        yield return ValidateCommand.Build(stdout, stderr);
     }
 }
