@@ -10,5 +10,7 @@ public static class CommandRegistry
     {
         yield return AnalyzeCommand.Create(stdout);
         yield return ValidateCommand.Build(stdout, stderr);
+        yield return EvalCommand.Create(stdout, stderr);
+        yield return ImportCommand.Create(stdout);
     }
 }
