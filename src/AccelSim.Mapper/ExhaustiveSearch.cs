@@ -14,6 +14,12 @@ public sealed class ExhaustiveSearch : ISearchStrategy
     public string Name => "exhaustive";
     public string Description => "every mapping (one loop order per equivalence class); proves the optimum on small spaces";
 
+    public SearchOutcome Search(SearchEngine engine, SearchSettings settings)
+    {
+        engine.ExpectedEvaluations = settings.Budget;
+        return engine.Run(Plan(engine.Space, settings));
+    }
+
     public SearchPlan Plan(MapSpace space, SearchSettings settings)
     {
         int D = space.Dims;
@@ -31,7 +37,7 @@ public sealed class ExhaustiveSearch : ISearchStrategy
         long slice = Math.Clamp(total / 512, 1, 4096);
         long units = (total + slice - 1) / slice;
         return new SearchPlan(units, i => new Slice(space, counts, i * slice, Math.Min(total, (i + 1) * slice)),
-            SharedBudget: true, Budget: settings.Budget ?? long.MaxValue, ExpectedEvaluations: settings.Budget);
+            SharedBudget: true, Budget: settings.Budget ?? long.MaxValue);
     }
 
     private sealed class Slice(MapSpace space, long[] counts, long start, long end) : ISearchUnit

@@ -9,12 +9,15 @@ public sealed record SearchSettings(long? Budget, long Seed)
     public static SearchSettings Default { get; } = new(null, 0);
 }
 
-/// <summary>A search strategy: splits the search of a <see cref="MapSpace"/> into deterministic units.</summary>
+/// <summary>
+/// A search strategy: runs one or more deterministic <see cref="SearchPlan"/>s on the engine (which prices through the
+/// model) and combines their outcomes.
+/// </summary>
 public interface ISearchStrategy
 {
     string Name { get; }
     string Description { get; }
-    SearchPlan Plan(MapSpace space, SearchSettings settings);
+    SearchOutcome Search(SearchEngine engine, SearchSettings settings);
 }
 
 /// <summary>The strategies by name (`--search NAME`).</summary>

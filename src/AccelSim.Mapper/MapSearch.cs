@@ -25,6 +25,8 @@ public sealed record MapResult(
     MapSpace Space,
     string Strategy,
     SearchOutcome Outcome,
+    TimeSpan Elapsed,
+    int Threads,
     AccelSim.Mapping.Mapping Mapping,
     CompactMapping Compact,
     CostReport Report)
@@ -42,14 +44,13 @@ public static class MapSearch
         var space = new MapSpace(path, request.Problem, request.Constraints);
         var strategy = SearchStrategies.Create(request.Search);
         if (request.Budget is <= 0) throw new InputException(null, "--budget", $"must be > 0, found {request.Budget}");
-        var plan = strategy.Plan(space, new SearchSettings(request.Budget, request.Seed));
         int threads = request.Threads > 0 ? request.Threads : Environment.ProcessorCount;
-        var engine = new SearchEngine(space, model, request.Objective);
-        var outcome = engine.Run(plan, threads, request.Timeout, progress, cancel);
+        var engine = new SearchEngine(space, model, request.Objective, threads, request.Timeout, progress, cancel);
+        var outcome = strategy.Search(engine, new SearchSettings(request.Budget, request.Seed));
         if (outcome.Best is null) throw Diagnose(space, model, outcome);
         var report = CostModel.Evaluate(model, outcome.Best);
         var mapping = outcome.Best.ToMapping(path, request.Problem) with { Compute = path.Compute.Name };
-        return new MapResult(request, space, strategy.Name, outcome, mapping, outcome.Best, report);
+        return new MapResult(request, space, strategy.Name, outcome, engine.Elapsed, threads, mapping, outcome.Best, report);
     }
 
     /// <summary>

@@ -3,7 +3,29 @@ using AccelSim.Mapping.MapSpaces;
 
 namespace AccelSim.Mapper;
 
-/// <summary>Local changes to a mapping that stay inside the map-space (used by guided search).</summary>
+/// <summary>Kinds of local change guided search tries.</summary>
+public enum MoveKind
+{
+    /// <summary>Move one prime factor of a dimension from one loop slot to another.</summary>
+    Prime,
+    /// <summary>Move a slot's whole (composite) factor of a dimension to another slot.</summary>
+    Whole,
+    /// <summary>Give a level another loop-order class.</summary>
+    Order,
+    /// <summary>Flip whether a level keeps one tensor.</summary>
+    Keep,
+    /// <summary>Swap parallelism between two dimensions on one fan-out (one leaves to its temporal loop, the other enters).</summary>
+    Exchange,
+}
+
+/// <summary>One candidate change to a mapping (a neighbour in guided search).</summary>
+public readonly record struct Move(MoveKind Kind, int Dim, int From, int To, int Factor, bool Outermost = false,
+    int Dim2 = 0, int From2 = 0, int Factor2 = 0, int[]? Order = null, int Level = 0);
+
+/// <summary>
+/// Local changes that stay inside the map-space, and the equivalence key guided search uses to skip mappings it has
+/// already priced. One instance per worker (it holds scratch buffers).
+/// </summary>
 public sealed class MappingMoves
 {
     private readonly MapSpace _space;
@@ -11,7 +33,6 @@ public sealed class MappingMoves
     private readonly int[] _nonUnit;
     private readonly int[] _order;
     private readonly List<long> _sig = new();
-    private readonly int[] _freeSlots;
 
     public MappingMoves(SearchWorker w)
     {
@@ -19,7 +40,6 @@ public sealed class MappingMoves
         _space = w.Space;
         _nonUnit = new int[_space.Levels];
         _order = new int[_space.Dims];
-        _freeSlots = new int[_space.Slots];
     }
 
     public static int Get(MapSpace s, CompactMapping m, int d, int slot)
@@ -36,95 +56,143 @@ public sealed class MappingMoves
         else m.SpatialY[i] = v;
     }
 
-    /// <summary>Moves one prime factor of a dimension from one loop slot to another. False if none is possible.</summary>
-    public bool MoveFactor(CompactMapping m, DeterministicRandom rng)
+    /// <summary>Every single change of <paramref name="m"/> of the kinds above (validity is checked when applied).</summary>
+    public void Neighbours(CompactMapping m, List<Move> into)
+    {
+        into.Clear();
+        var s = _space;
+        int D = s.Dims, S = s.Slots;
+        Span<int> primes = stackalloc int[32];
+        Span<int> p2 = stackalloc int[32];
+        for (int d = 0; d < D; d++)
+            for (int a = 0; a < S; a++)
+            {
+                if (!s.IsFreeSlot(d, a)) continue;
+                int fa = Get(s, m, d, a);
+                if (fa <= 1) continue;
+                int np = DistinctPrimes(s, d, fa, primes);
+                for (int b = 0; b < S; b++)
+                {
+                    if (b == a || !s.IsFreeSlot(d, b)) continue;
+                    long fb = Get(s, m, d, b), max = s.MaxFactor(d, b);
+                    bool newLoop = b % 3 == 0 && fb == 1;
+                    for (int i = 0; i < np; i++)
+                        if (fb * primes[i] <= max)
+                        {
+                            into.Add(new Move(MoveKind.Prime, d, a, b, primes[i]));
+                            if (newLoop) into.Add(new Move(MoveKind.Prime, d, a, b, primes[i], Outermost: true));
+                        }
+                    if (np > 1 || fa != primes[0])
+                        if (fb * fa <= max)
+                        {
+                            into.Add(new Move(MoveKind.Whole, d, a, b, fa));
+                            if (newLoop) into.Add(new Move(MoveKind.Whole, d, a, b, fa, Outermost: true));
+                        }
+                }
+            }
+        // Parallelism exchanges: dimension d1 leaves a fan-out slot for its temporal loop at that level, d2 enters.
+        for (int l = 0; l < s.Levels; l++)
+            for (int axis = 1; axis <= 2; axis++)
+            {
+                int slot = l * 3 + axis;
+                for (int d1 = 0; d1 < D; d1++)
+                {
+                    int f1 = Get(s, m, d1, slot);
+                    if (f1 <= 1 || !s.IsFreeSlot(d1, slot) || !s.IsFreeSlot(d1, l * 3)) continue;
+                    int np1 = DistinctPrimes(s, d1, f1, primes);
+                    for (int i = 0; i < np1; i++)
+                    {
+                        int p = primes[i];
+                        for (int d2 = 0; d2 < D; d2++)
+                        {
+                            if (d2 == d1 || !s.IsFreeSlot(d2, slot)) continue;
+                            for (int t = 0; t < S; t++)
+                            {
+                                if (t % 3 != 0 || !s.IsFreeSlot(d2, t)) continue;
+                                int f2 = Get(s, m, d2, t);
+                                if (f2 <= 1) continue;
+                                int np2 = DistinctPrimes(s, d2, f2, p2);
+                                for (int j = 0; j < np2; j++)
+                                    into.Add(new Move(MoveKind.Exchange, d1, slot, l * 3, p, false, d2, t, p2[j]));
+                            }
+                        }
+                    }
+                }
+            }
+        Refresh(m);
+        for (int l = 0; l < s.Levels; l++)
+        {
+            var classes = _w.OrderClasses(l, _nonUnit[l], s.ActiveMask(m, l, _nonUnit));
+            if (classes.Length > 1)
+                foreach (var c in classes) into.Add(new Move(MoveKind.Order, 0, 0, 0, 0, Order: c, Level: l));
+        }
+        for (int l = 1; l < s.Levels; l++)
+        {
+            var opts = s.KeepOptions(l);
+            int free = 0;
+            foreach (var o in opts) free |= o ^ opts[0];
+            for (int t = 0; t < s.Tensors; t++)
+                if ((free & (1 << t)) != 0) into.Add(new Move(MoveKind.Keep, t, 0, 0, 0, Level: l));
+        }
+    }
+
+    private static int DistinctPrimes(MapSpace s, int d, int v, Span<int> into)
+    {
+        int n = 0, last = 0;
+        foreach (var p in s.PrimeFactors(d))
+            if (p != last && v % p == 0)
+            {
+                into[n++] = p;
+                last = p;
+            }
+        return n;
+    }
+
+    /// <summary>Applies a move in place; false (mapping unspecified) when the result leaves the space.</summary>
+    public bool Apply(CompactMapping m, in Move mv)
     {
         var s = _space;
-        for (int attempt = 0; attempt < 8; attempt++)
+        switch (mv.Kind)
         {
-            int d = rng.Next(s.Dims);
-            if (s.PrimeFactors(d).Count == 0) continue;
-            int nFree = 0;
-            for (int slot = 0; slot < s.Slots; slot++)
-                if (s.IsFreeSlot(d, slot)) _freeSlots[nFree++] = slot;
-            if (nFree < 2) continue;
-            // A source slot holding a factor.
-            int from = -1, seen = 0;
-            for (int k = 0; k < nFree; k++)
-                if (Get(s, m, d, _freeSlots[k]) > 1 && rng.Next(++seen) == 0) from = _freeSlots[k];
-            if (from < 0) continue;
-            int v = Get(s, m, d, from);
-            int p = RandomPrimeOf(s, d, v, rng);
-            int to = -1;
-            seen = 0;
-            for (int k = 0; k < nFree; k++)
+            case MoveKind.Prime:
+            case MoveKind.Whole:
             {
-                int slot = _freeSlots[k];
-                if (slot == from) continue;
-                if ((long)Get(s, m, d, slot) * p > s.MaxFactor(d, slot)) continue;
-                if (rng.Next(++seen) == 0) to = slot;
+                int fa = Get(s, m, mv.Dim, mv.From);
+                if (fa % mv.Factor != 0) return false;
+                Set(s, m, mv.Dim, mv.From, fa / mv.Factor);
+                Set(s, m, mv.Dim, mv.To, Get(s, m, mv.Dim, mv.To) * mv.Factor);
+                if (!s.DimensionOk(m, mv.Dim) || !s.SpatialOk(m)) return false;
+                if (mv.Outermost) MoveOutermost(m, mv.To / 3, mv.Dim);
+                return true;
             }
-            if (to < 0) continue;
-            Set(s, m, d, from, v / p);
-            Set(s, m, d, to, Get(s, m, d, to) * p);
-            if (!s.DimensionOk(m, d) || !s.SpatialOk(m))
+            case MoveKind.Exchange:
             {
-                Set(s, m, d, to, Get(s, m, d, to) / p);
-                Set(s, m, d, from, v);
-                continue;
+                int f1 = Get(s, m, mv.Dim, mv.From), f2 = Get(s, m, mv.Dim2, mv.From2);
+                if (f1 % mv.Factor != 0 || f2 % mv.Factor2 != 0) return false;
+                Set(s, m, mv.Dim, mv.From, f1 / mv.Factor);
+                Set(s, m, mv.Dim, mv.To, Get(s, m, mv.Dim, mv.To) * mv.Factor);
+                Set(s, m, mv.Dim2, mv.From2, f2 / mv.Factor2);
+                Set(s, m, mv.Dim2, mv.From, Get(s, m, mv.Dim2, mv.From) * mv.Factor2);
+                return s.DimensionOk(m, mv.Dim) && s.DimensionOk(m, mv.Dim2) && s.SpatialOk(m);
             }
-            return true;
+            case MoveKind.Order:
+                s.WriteOrder(m, mv.Level, mv.Order);
+                return true;
+            case MoveKind.Keep:
+                m.KeepMask[mv.Level] ^= 1 << mv.Dim;
+                return true;
         }
         return false;
     }
 
-    private static int RandomPrimeOf(MapSpace s, int d, int v, DeterministicRandom rng)
+    private void MoveOutermost(CompactMapping m, int l, int d)
     {
-        int pick = 0, seen = 0;
-        foreach (var p in s.PrimeFactors(d))
-        {
-            if (v % p != 0) continue;
-            if (rng.Next(++seen) == 0) pick = p;
-        }
-        return pick;
-    }
-
-    /// <summary>Chooses another order class at a random level with a choice. False if no level has one.</summary>
-    public bool ChangeOrder(CompactMapping m, DeterministicRandom rng)
-    {
-        var s = _space;
-        Refresh(m);
-        int level = -1, seen = 0;
-        for (int l = 0; l < s.Levels; l++)
-        {
-            var classes = _w.OrderClasses(l, _nonUnit[l], s.ActiveMask(m, l, _nonUnit));
-            if (classes.Length > 1 && rng.Next(++seen) == 0) level = l;
-        }
-        if (level < 0) return false;
-        var cls = _w.OrderClasses(level, _nonUnit[level], s.ActiveMask(m, level, _nonUnit));
-        s.WriteOrder(m, level, cls[rng.Next(cls.Length)]);
-        return true;
-    }
-
-    /// <summary>Switches one level to another keep choice. False if no level has a choice.</summary>
-    public bool ChangeKeep(CompactMapping m, DeterministicRandom rng)
-    {
-        var s = _space;
-        int level = -1, seen = 0;
-        for (int l = 1; l < s.Levels; l++)
-            if (s.KeepOptions(l).Count > 1 && rng.Next(++seen) == 0) level = l;
-        if (level < 0) return false;
-        var opts = s.KeepOptions(level);
-        // Flip one free bit: a neighbour rather than an arbitrary keep set.
-        int free = 0;
-        foreach (var o in opts) free |= o ^ opts[0];
-        int bits = System.Numerics.BitOperations.PopCount((uint)free);
-        int which = rng.Next(bits);
-        int bit = 0;
-        for (int b = 0, n = 0; b < 31; b++)
-            if ((free & (1 << b)) != 0 && n++ == which) { bit = 1 << b; break; }
-        m.KeepMask[level] ^= bit;
-        return true;
+        int n = _space.ReadOrder(m, l, _order);
+        int k = Array.IndexOf(_order, d, 0, n);
+        if (k <= 0) return;
+        Array.Copy(_order, 0, _order, 1, k);
+        _order[0] = d;
+        _space.WriteOrder(m, l, _order.AsSpan(0, n));
     }
 
     /// <summary>Normalises every level's order and replaces orders that break an order constraint. False if impossible.</summary>

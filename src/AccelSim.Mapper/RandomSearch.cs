@@ -16,11 +16,17 @@ public sealed class RandomSearch : ISearchStrategy
     public string Name => "random";
     public string Description => "uniform random samples of the map-space (capacity-invalid ones rejected before pricing)";
 
+    public SearchOutcome Search(SearchEngine engine, SearchSettings settings)
+    {
+        engine.ExpectedEvaluations = settings.Budget ?? DefaultBudget;
+        return engine.Run(Plan(engine.Space, settings));
+    }
+
     public SearchPlan Plan(MapSpace space, SearchSettings settings)
     {
         long budget = settings.Budget ?? DefaultBudget;
         long batches = (budget + BatchEvaluations - 1) / BatchEvaluations + 16;
-        return new SearchPlan(batches, i => new Batch(settings.Seed, i), SharedBudget: true, Budget: budget, ExpectedEvaluations: budget);
+        return new SearchPlan(batches, i => new Batch(settings.Seed, i), SharedBudget: true, Budget: budget);
     }
 
     private sealed class Batch(long seed, long index) : ISearchUnit

@@ -21,6 +21,9 @@ public sealed class SearchWorker
     private long _pendingTicks;
     private Score _best;
     private CompactMapping? _bestMapping;
+    private int _poolSize;
+    private readonly List<PoolEntry> _pool = new();
+    private MappingMoves? _moves;
 
     internal SearchWorker(SearchEngine engine, MapSpace space, ModelContext model, Objective objective)
     {
@@ -47,9 +50,14 @@ public sealed class SearchWorker
     /// <summary>True once the unit's budget is spent, the search timed out, or the unit's results can no longer count.</summary>
     public bool ShouldStop => _evaluations >= _limit || _engine.Stopping(UnitIndex);
 
-    internal void BeginUnit(long index, long limit)
+    /// <summary>Moves and equivalence keys for this worker's mappings.</summary>
+    public MappingMoves Moves => _moves ??= new MappingMoves(this);
+
+    internal void BeginUnit(long index, long limit, int poolSize)
     {
         UnitIndex = index;
+        _poolSize = poolSize;
+        _pool.Clear();
         _limit = limit;
         _evaluations = 0;
         _rejected = 0;
@@ -58,10 +66,10 @@ public sealed class SearchWorker
         _history.Clear();
     }
 
-    internal UnitResult EndUnit(bool complete)
+    internal UnitResult EndUnit()
     {
         Flush();
-        return new UnitResult(UnitIndex, _evaluations, _rejected, _history.ToArray(), complete);
+        return new UnitResult(UnitIndex, _evaluations, _rejected, _history.ToArray(), _pool.ToArray());
     }
 
     internal void Flush()
@@ -101,8 +109,22 @@ public sealed class SearchWorker
             _history.Add(new Improvement(_evaluations, score, copy));
             _engine.OfferBest(score);
         }
+        if (_poolSize > 0) OfferPool(m, score);
         if (++_pendingTicks >= 256) Flush();
         return true;
+    }
+
+    private void OfferPool(CompactMapping m, in Score score)
+    {
+        if (_pool.Count >= _poolSize && Score.Compare(score, _pool[^1].Score) >= 0) return;
+        var key = Moves.Key(m);
+        foreach (var e in _pool)
+            if (e.Key == key) return;
+        var entry = new PoolEntry(score, key, m.Clone());
+        int i = 0;
+        while (i < _pool.Count && Score.Compare(_pool[i].Score, score) <= 0) i++;
+        _pool.Insert(i, entry);
+        if (_pool.Count > _poolSize) _pool.RemoveAt(_pool.Count - 1);
     }
 
     /// <summary>Order classes of level l for the mapping's tiling and keep masks (cached per worker).</summary>
@@ -129,7 +151,7 @@ public sealed class SearchWorker
 public sealed record Improvement(long EvaluationIndex, Score Score, CompactMapping Mapping);
 
 /// <summary>What one unit of work produced.</summary>
-public sealed record UnitResult(long Index, long Evaluations, long Rejected, Improvement[] History, bool Complete);
+public sealed record UnitResult(long Index, long Evaluations, long Rejected, Improvement[] History, PoolEntry[] Pool);
 
 /// <summary>The total order used to break ties between equally good mappings (so results never depend on timing).</summary>
 public static class MappingOrder

@@ -26,19 +26,20 @@ public static class ConstraintsLoader
 {
     public static bool IsOurFormat(YNode root) => root.IsMapping && root.Has("constraints");
 
-    public static MapSpaceConstraints Load(string path, ProblemShape problem)
+    /// <param name="spatialTargets">Timeloop v0.4 container names that spatial directives may target, mapped to the storage level above them.</param>
+    public static MapSpaceConstraints Load(string path, ProblemShape problem, IReadOnlyDictionary<string, string>? spatialTargets = null)
     {
         if (!File.Exists(path)) throw new InputException(null, "--constraints", $"file not found: {path}");
         var root = YNode.LoadFile(path);
         if (IsOurFormat(root)) return Parse(root, problem);
-        if (TimeloopConstraintsReader.IsTimeloop(root)) return TimeloopConstraintsReader.Read(root, problem);
+        if (TimeloopConstraintsReader.IsTimeloop(root)) return TimeloopConstraintsReader.Read(root, problem, spatialTargets);
         throw root.Error("not a constraints file (expected AccelSim `constraints: {levels}` or Timeloop `mapspace_constraints:` / `architecture_constraints:`)");
     }
 
-    public static MapSpaceConstraints LoadAll(IEnumerable<string> paths, ProblemShape problem)
+    public static MapSpaceConstraints LoadAll(IEnumerable<string> paths, ProblemShape problem, IReadOnlyDictionary<string, string>? spatialTargets = null)
     {
         var all = MapSpaceConstraints.None;
-        foreach (var p in paths) all = all.Concat(Load(p, problem));
+        foreach (var p in paths) all = all.Concat(Load(p, problem, spatialTargets));
         return all;
     }
 
