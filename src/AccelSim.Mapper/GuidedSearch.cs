@@ -13,7 +13,8 @@ namespace AccelSim.Mapper;
 ///    flip. A neighbour outside the constraints or over capacity is dropped before pricing, and one equivalent to a
 ///    mapping already priced (same factors and keeps, same order class at every level) is skipped.
 /// Every sampler and every descent has its own seeded stream and a fixed share of the budget, so the result is the
-/// same for any number of threads.
+/// same for any number of threads. A space no larger than the budget (counting every tiling, keep choice and loop
+/// permutation) is simply enumerated, which proves its optimum.
 /// </summary>
 public sealed class GuidedSearch : ISearchStrategy
 {
@@ -29,6 +30,7 @@ public sealed class GuidedSearch : ISearchStrategy
     public SearchOutcome Search(SearchEngine engine, SearchSettings settings)
     {
         long budget = settings.Budget ?? DefaultBudget;
+        if (UpperBound(engine.Space) <= budget) return new ExhaustiveSearch().Search(engine, settings with { Budget = budget });
         engine.ExpectedEvaluations = budget;
         long screen = Math.Max(1, (long)(budget * ScreenFraction));
         int starts = (int)Math.Clamp((budget - screen) / EvaluationsPerStart, 1, MaxStarts);
@@ -36,7 +38,7 @@ public sealed class GuidedSearch : ISearchStrategy
         long ScreenShare(long i) => screen / samplers + (i < screen % samplers ? 1 : 0);
         var first = engine.Run(new SearchPlan(samplers, i => new Screen(settings.Seed, i, ScreenShare(i)), SharedBudget: false,
             Budget: screen, UnitBudget: ScreenShare, PoolSize: starts));
-        var seeds = first.Pool.Take(starts).Select(e => e.Mapping).ToArray();
+        var seeds = first.Pool.Take(starts).ToArray();
         long rest = budget - first.Evaluations;
         if (seeds.Length == 0 || rest <= 0 || engine.Stopped) return first;
         long DescentShare(long i) => rest / seeds.Length + (i < rest % seeds.Length ? 1 : 0);
@@ -45,30 +47,46 @@ public sealed class GuidedSearch : ISearchStrategy
         return first.Then(second, engine.Space);
     }
 
+    /// <summary>Mappings in the space counting every permutation of every level's possible loops (an upper bound).</summary>
+    public static double UpperBound(MapSpace s)
+    {
+        double orders = 1;
+        for (int l = 0; l < s.Levels; l++)
+        {
+            int loops = 0;
+            for (int d = 0; d < s.Dims; d++)
+                if (s.IsFreeSlot(d, l * 3) || s.FixedFactor(d, l * 3) > 1) loops++;
+            for (int k = 2; k <= loops; k++) orders *= k;
+        }
+        return s.TilingCount * s.KeepCount * orders;
+    }
+
     private sealed class Screen(long seed, long index, long budget) : ISearchUnit
     {
         public void Run(SearchWorker w)
         {
             var rng = new DeterministicRandom(seed, 3_000_017 + index);
             var m = w.Model.CreateMapping();
+            var seen = new HashSet<UInt128>();
             long maxTries = Math.Max(10_000, budget * 200);
             for (long tries = 0; tries < maxTries && !w.ShouldStop; tries++)
             {
                 if (!Sampling.SampleMapping(w, m, rng)) { w.Reject(); continue; }
+                if (!seen.Add(w.Moves.Key(m))) continue;
                 w.Evaluate(m, out _);
             }
         }
     }
 
-    private sealed class Descent(CompactMapping start, long seed, long index) : ISearchUnit
+    private sealed class Descent(PoolEntry start, long seed, long index) : ISearchUnit
     {
         public void Run(SearchWorker w)
         {
             var mv = w.Moves;
             var rng = new DeterministicRandom(seed, 7_000_003 + index);
-            var cur = start.Clone();
-            var cand = start.Clone();
-            if (!mv.FixOrders(cur) || !w.Evaluate(cur, out var curScore)) return;
+            var cur = start.Mapping.Clone();
+            var cand = start.Mapping.Clone();
+            var curScore = start.Score; // priced by the screen
             var best = cur.Clone();
             var bestScore = curScore;
             var visited = new HashSet<UInt128> { mv.Key(cur) };

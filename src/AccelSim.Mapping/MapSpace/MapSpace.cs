@@ -247,6 +247,10 @@ public sealed class MapSpace
                 case FactorKind.Max: _spMax[i] = Math.Min(_spMax[i], f.Value); break;
                 case FactorKind.Min: _spMin[i] = Math.Max(_spMin[i], f.Value); break;
             }
+            // Neither axis can exceed the bound on their product.
+            long bound = _spFixed[i] != 0 ? _spFixed[i] : _spMax[i];
+            _max[d * S + l * 3 + SlotX] = Math.Min(_max[d * S + l * 3 + SlotX], bound);
+            _max[d * S + l * 3 + SlotY] = Math.Min(_max[d * S + l * 3 + SlotY], bound);
             return;
         }
         int slot = f.Slot switch { FactorSlot.Temporal => SlotTemporal, FactorSlot.SpatialX => SlotX, _ => SlotY };
