@@ -83,9 +83,13 @@ public sealed class ExhaustiveSearch : ISearchStrategy
             int L = space.Levels;
             Array.Clear(keepIdx);
             for (int l = 0; l < L; l++) m.KeepMask[l] = space.KeepOptions(l)[0];
+            // Keeping more never shrinks a tile: when the fewest tensors the constraints allow do not fit, nothing does.
+            if (!w.Fits(m)) return true;
+            bool first = true;
             while (true)
             {
-                if (w.Fits(m) && !Orders(w, m, nonUnit, classes, orderIdx)) return false;
+                if ((first || w.Fits(m)) && !Orders(w, m, nonUnit, classes, orderIdx)) return false;
+                first = false;
                 int k = L - 1;
                 for (; k >= 1; k--)
                 {

@@ -71,7 +71,7 @@ public sealed class GuidedSearch : ISearchStrategy
             long maxTries = Math.Max(10_000, budget * 200);
             for (long tries = 0; tries < maxTries && !w.ShouldStop; tries++)
             {
-                if (!Sampling.SampleMapping(w, m, rng)) { w.Reject(); continue; }
+                if (!Sampling.SampleMapping(w, m, rng)) continue;
                 if (!seen.Add(w.Moves.Key(m))) continue;
                 w.Evaluate(m, out _);
             }
@@ -101,8 +101,8 @@ public sealed class GuidedSearch : ISearchStrategy
                 {
                     cand.CopyFrom(cur);
                     if (!mv.Apply(cand, move) || !mv.FixOrders(cand)) continue;
-                    if (!visited.Add(mv.Key(cand)) || !w.Fits(cand)) continue;
-                    if (!w.Evaluate(cand, out var sc)) continue;
+                    if (!visited.Add(mv.Key(cand))) continue;
+                    if (!w.Evaluate(cand, out var sc)) continue; // over capacity: rejected before pricing
                     if (Score.Compare(sc, curScore) < 0)
                     {
                         (cur, cand) = (cand, cur);

@@ -38,7 +38,7 @@ public sealed class RandomSearch : ISearchStrategy
             for (long tries = 0; tries < (long)BatchEvaluations * TriesPerEvaluation; tries++)
             {
                 if (w.Evaluations >= BatchEvaluations || w.ShouldStop) return;
-                if (!Sampling.SampleMapping(w, m, rng)) { w.Reject(); continue; }
+                if (!Sampling.SampleMapping(w, m, rng)) continue;
                 w.Evaluate(m, out _);
             }
         }

@@ -60,19 +60,25 @@ public static class Sampling
         return false;
     }
 
-    /// <summary>A random tiling, keep choice and order class per level. False when the sample is outside the space.</summary>
+    /// <summary>
+    /// A random tiling, keep choice and order class per level. False (counted as a rejection) when the sample is
+    /// outside the space or over capacity; orders are drawn only for samples that fit.
+    /// </summary>
     public static bool SampleMapping(SearchWorker w, CompactMapping m, DeterministicRandom rng)
     {
         var space = w.Space;
         for (int d = 0; d < space.Dims; d++)
-            if (!SampleDimension(space, m, d, rng)) return false;
-        if (!space.SpatialOk(m)) return false;
+            if (!SampleDimension(space, m, d, rng)) { w.Reject(); return false; }
+        if (!space.SpatialOk(m)) { w.Reject(); return false; }
         for (int l = 0; l < space.Levels; l++)
         {
             var opts = space.KeepOptions(l);
             m.KeepMask[l] = opts[rng.Next(opts.Count)];
         }
-        return RandomOrders(w, m, rng);
+        if (!w.Fits(m)) return false;
+        if (RandomOrders(w, m, rng)) return true;
+        w.Reject();
+        return false;
     }
 
     /// <summary>A uniformly chosen order class at every level; false when a level's order constraints admit none.</summary>

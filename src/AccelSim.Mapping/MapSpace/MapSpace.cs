@@ -571,8 +571,8 @@ public sealed class MapSpace
     }
 
     /// <summary>
-    /// One representative order per equivalence class (the lexicographically first allowed permutation of the level's
-    /// non-unit loops, outermost first), for a level with the given non-unit loops and active tensors.
+    /// One representative order per equivalence class of the level's non-unit loops (outermost first) that satisfies
+    /// the level's order constraints, for a level with the given non-unit loops and active tensors.
     /// </summary>
     public int[][] OrderClasses(int l, int nonUnitMask, int activeMask)
     {
@@ -583,19 +583,61 @@ public sealed class MapSpace
                 $"{dims.Count} loops at {Path.Levels[l].Name}: too many orders to enumerate; constrain the level's order or factors");
         var perm = dims.ToArray();
         var classes = new List<int[]>();
-        var seen = new HashSet<string>();
+        var seen = new HashSet<long[]>(SignatureComparer.Instance);
         var sig = new List<long>();
+        bool sliding = false;
+        for (int t = 0; t < Tensors; t++) if ((activeMask & (1 << t)) != 0 && Sliding[t]) sliding = true;
+        if (!HasOrderRules(l) && !sliding)
+        {
+            // Without sliding windows the class is fixed once every active tensor has met, walking outwards from the
+            // innermost loop, a loop it depends on; grow orders from the inside and stop there (far fewer than n!).
+            var inner = new List<int>();
+            void Grow(int used, int done)
+            {
+                if (done == activeMask || inner.Count == perm.Length)
+                {
+                    var order = perm.Where(d => (used & (1 << d)) == 0).Concat(Enumerable.Reverse(inner)).ToArray();
+                    OrderSignature(order, activeMask, sig);
+                    if (seen.Add(sig.ToArray())) classes.Add(order);
+                    return;
+                }
+                foreach (var d in perm)
+                {
+                    if ((used & (1 << d)) != 0) continue;
+                    int nowDone = done;
+                    for (int t = 0; t < Tensors; t++)
+                        if ((activeMask & (1 << t)) != 0 && (RelevantDims[t] & (1 << d)) != 0) nowDone |= 1 << t;
+                    inner.Add(d);
+                    Grow(used | (1 << d), nowDone);
+                    inner.RemoveAt(inner.Count - 1);
+                }
+            }
+            Grow(0, 0);
+            return classes.ToArray();
+        }
         while (true)
         {
             if (OrderAllowed(l, perm, nonUnitMask))
             {
                 OrderSignature(perm, activeMask, sig);
-                if (seen.Add(string.Join(",", sig))) classes.Add((int[])perm.Clone());
+                if (seen.Add(sig.ToArray())) classes.Add((int[])perm.Clone());
                 if (activeMask == 0) break; // nothing can tell orders apart: the first allowed one represents all
             }
             if (!NextPermutation(perm)) break;
         }
         return classes.ToArray();
+    }
+
+    private sealed class SignatureComparer : IEqualityComparer<long[]>
+    {
+        public static readonly SignatureComparer Instance = new();
+        public bool Equals(long[]? a, long[]? b) => a.AsSpan().SequenceEqual(b);
+        public int GetHashCode(long[] a)
+        {
+            var h = new HashCode();
+            foreach (var x in a) h.Add(x);
+            return h.ToHashCode();
+        }
     }
 
     private static bool NextPermutation(int[] a)
