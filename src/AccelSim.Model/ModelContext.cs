@@ -491,16 +491,18 @@ public sealed class ModelContext
         return DistinctOffsetsSlow(m, r, l, t);
     }
 
-    /// <summary>Several spatial dimensions move the same rank (e.g. a sliding window split across the array).</summary>
+    /// <summary>
+    /// Several spatial dimensions move the same rank (e.g. a sliding window, or a split rank m = m1*M0 + m0, spread
+    /// across the array). Dimensions that share no rank vary independently, so the count is the product over groups of
+    /// dimensions connected through shared ranks; each group is counted on its own.
+    /// </summary>
     private long DistinctOffsetsSlow(CompactMapping m, EvalResult r, int l, int t)
     {
         int o = l * D;
-        int rc = _rankCount[t];
         int rel = _relevant[t];
         Span<int> dims = stackalloc int[D];
         Span<long> counts = stackalloc long[D];
         int nd = 0;
-        long total = 1;
         for (int d = 0; d < D; d++)
         {
             long n = (long)m.SpatialX[o + d] * m.SpatialY[o + d];
@@ -508,8 +510,45 @@ public sealed class ModelContext
             dims[nd] = d;
             counts[nd] = n;
             nd++;
-            total *= n;
         }
+        // Connected groups: a dimension joins every group whose ranks it shares.
+        Span<int> groupOf = stackalloc int[nd];
+        Span<int> groupRanks = stackalloc int[nd];
+        int groups = 0;
+        for (int i = 0; i < nd; i++)
+        {
+            int mask = _rankMask[t * D + dims[i]], g = -1;
+            for (int k = 0; k < groups; k++)
+            {
+                if ((groupRanks[k] & mask) == 0) continue;
+                if (g < 0) { g = k; continue; }
+                // Merge group k into g.
+                groupRanks[g] |= groupRanks[k];
+                for (int j = 0; j < i; j++) if (groupOf[j] == k) groupOf[j] = g;
+                groupRanks[k] = 0;
+            }
+            if (g < 0) g = groups++;
+            groupRanks[g] |= mask;
+            groupOf[i] = g;
+        }
+        long product = 1;
+        Span<int> gd = stackalloc int[nd];
+        Span<long> gc = stackalloc long[nd];
+        for (int g = 0; g < groups; g++)
+        {
+            int n = 0;
+            for (int i = 0; i < nd; i++)
+                if (groupOf[i] == g) { gd[n] = dims[i]; gc[n] = counts[i]; n++; }
+            if (n > 0) product *= DistinctInGroup(r, l, t, gd[..n], gc[..n]);
+        }
+        return product;
+    }
+
+    private long DistinctInGroup(EvalResult r, int l, int t, ReadOnlySpan<int> dims, ReadOnlySpan<long> counts)
+    {
+        int o = l * D;
+        int nd = dims.Length;
+        if (nd == 1) return counts[0];
         // Two dimensions sharing exactly one rank: the number of distinct a*i + b*j has a closed form.
         if (nd == 2)
         {
@@ -527,6 +566,9 @@ public sealed class ModelContext
             }
         }
         // General case: enumerate offset vectors and count distinct ones.
+        int rc = _rankCount[t];
+        long total = 1;
+        foreach (var c in counts) total *= c;
         if (r.Keys.Length < total) r.Keys = new long[Math.Max(total, r.Keys.Length * 2)];
         var keys = r.Keys.AsSpan(0, (int)total);
         Span<long> idx = stackalloc long[nd];
