@@ -99,6 +99,18 @@ public static class MapSearch
                 return blame[0].Error(problem + (blame.Count > 1 ? $" (also: {string.Join("; ", blame.Skip(1).Take(3).Select(b => $"{b.Field} at {b.Location}"))})" : ""));
             return new InputException(null, "constraints", problem);
         }
+        if (built)
+        {
+            // Order constraints that admit no order of the smallest tiling's loops.
+            var nonUnit = new int[space.Levels];
+            for (int l = 0; l < space.Levels; l++) nonUnit[l] = space.NonUnitMask(m, l);
+            for (int l = 0; l < space.Levels; l++)
+                if (space.HasOrderRules(l) && space.OrderClasses(l, nonUnit[l], space.ActiveMask(m, l, nonUnit)).Length == 0)
+                {
+                    var rule = space.DirectivesAt(l).OfType<OrderDirective>().Last();
+                    return rule.Error($"the order constraints at {space.Path.Levels[l].Name} admit no order of its loops");
+                }
+        }
         if (space.MinBusyUnits > 1)
             return new InputException(null, "constraints.min_utilization",
                 $"no valid mapping keeps {Invariant.Grouped(space.MinBusyUnits)} of {Invariant.Grouped(space.ComputeInstances)} compute units busy " +

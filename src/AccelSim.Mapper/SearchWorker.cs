@@ -12,7 +12,6 @@ namespace AccelSim.Mapper;
 public sealed class SearchWorker
 {
     private readonly SearchEngine _engine;
-    private readonly Dictionary<(int, int, int), int[][]> _orderClasses = new();
     private readonly List<Improvement> _history = new();
     private readonly int[] _nonUnit;
     private long _limit;
@@ -127,7 +126,7 @@ public sealed class SearchWorker
         if (_pool.Count > _poolSize) _pool.RemoveAt(_pool.Count - 1);
     }
 
-    /// <summary>Order classes of level l for the mapping's tiling and keep masks (cached per worker).</summary>
+    /// <summary>Order classes of level l for the mapping's tiling and keep masks (cached in the map-space).</summary>
     public int[][] OrderClasses(CompactMapping m, int l)
     {
         for (int x = 0; x < Space.Levels; x++) _nonUnit[x] = Space.NonUnitMask(m, x);
@@ -135,16 +134,7 @@ public sealed class SearchWorker
         return OrderClasses(l, _nonUnit[l], active);
     }
 
-    public int[][] OrderClasses(int l, int nonUnitMask, int activeMask)
-    {
-        var key = (l, nonUnitMask, activeMask);
-        if (!_orderClasses.TryGetValue(key, out var classes))
-        {
-            classes = Space.OrderClasses(l, nonUnitMask, activeMask);
-            _orderClasses[key] = classes;
-        }
-        return classes;
-    }
+    public int[][] OrderClasses(int l, int nonUnitMask, int activeMask) => Space.CachedOrderClasses(l, nonUnitMask, activeMask);
 }
 
 /// <summary>A new best within one unit, after <see cref="EvaluationIndex"/> evaluations of that unit.</summary>

@@ -570,6 +570,14 @@ public sealed class MapSpace
         return true;
     }
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(int, int, int), int[][]> _classCache = new();
+
+    /// <summary><see cref="OrderClasses"/>, computed once per (level, loops, active tensors) and shared by all threads.</summary>
+    public int[][] CachedOrderClasses(int l, int nonUnitMask, int activeMask) =>
+        _classCache.TryGetValue((l, nonUnitMask, activeMask), out var c)
+            ? c
+            : _classCache.GetOrAdd((l, nonUnitMask, activeMask), k => OrderClasses(k.Item1, k.Item2, k.Item3));
+
     /// <summary>
     /// One representative order per equivalence class of the level's non-unit loops (outermost first) that satisfies
     /// the level's order constraints, for a level with the given non-unit loops and active tensors.

@@ -160,6 +160,27 @@ public class ConstraintTests
     }
 
     [Fact]
+    public void ARankWithNoAdmissibleFactorisationIsNamed()
+    {
+        var file = RepoPaths.TempYaml("constraints:\n  levels:\n    - level: DRAM\n      temporal: M>=64\n", "min.yaml");
+        var (code, _, err) = MapperTestKit.Cli("map", "--arch", MapperTestKit.Data("small-array.yaml"), "--workload", MapperTestKit.Data("gemm.yaml"),
+            "--constraints", file);
+        Assert.Equal(2, code);
+        Assert.StartsWith(file + ":4:17: ", err);
+        Assert.Contains("no factorisation of M = 32 satisfies its constraints", err);
+    }
+
+    [Fact]
+    public void TimeloopUtilisationConstraintKeepsTheArrayBusy()
+    {
+        var p = MapperTestKit.Gemm(16, 16, 16);
+        var space = Space(p, "mapspace_constraints:\n  - target: RegisterFile\n    type: utilization\n    min: 1.0\n");
+        Assert.Equal(16, space.MinBusyUnits);
+        var r = MapSearch.Run(new MapRequest(MapperTestKit.SmallArray, p, space.Constraints, Objective.Parse("energy"), "guided", 3000, Seed: 2, Threads: 2));
+        Assert.Equal(16, r.Report.BusyComputeUnits);
+    }
+
+    [Fact]
     public void AnUnreachableUtilisationIsReported()
     {
         // M=N=K=2: at most 8 points, so 16 MACs can never all be busy.

@@ -104,6 +104,14 @@ public class MapCommandTests
     }
 
     [Fact]
+    public void ATimeoutStopsTheSearchAndSaysSo()
+    {
+        var (code, o, e) = MapperTestKit.Cli("map", "--arch", Arch, "--workload", Gemm, "--budget", "1000000000", "--timeout", "0.5");
+        Assert.True(code == 0, e);
+        Assert.Contains("stopped by the timeout", o);
+    }
+
+    [Fact]
     public void HelpHasAnExample()
     {
         var (code, o, _) = MapperTestKit.Cli("map", "--help");
