@@ -22,7 +22,7 @@ public sealed class GuidedSearch : ISearchStrategy
     private const double ScreenFraction = 0.3;
     private const int Samplers = 8;
     private const int MaxStarts = 16;
-    private const long EvaluationsPerStart = 400;
+    private const long EvaluationsPerStart = 250;
 
     public string Name => "guided";
     public string Description => "random screen, then iterated local search from the best points (equivalent and over-capacity mappings pruned before pricing)";
@@ -131,15 +131,17 @@ public sealed class GuidedSearch : ISearchStrategy
             DeterministicRandom rng, HashSet<UInt128> visited, out Score score)
         {
             score = Score.Worst;
+            mv.Neighbours(best, moves);
+            if (moves.Count == 0) return false;
+            var scratch = best.Clone();
             for (int attempt = 0; attempt < 20; attempt++)
             {
                 cur.CopyFrom(best);
                 int changes = 2 + rng.Next(3), done = 0;
                 for (int k = 0; k < 4 * changes && done < changes; k++)
                 {
-                    mv.Neighbours(cur, moves);
-                    if (moves.Count == 0) break;
-                    var scratch = cur.Clone();
+                    // Moves listed for the best point; one that no longer applies is simply refused.
+                    scratch.CopyFrom(cur);
                     if (mv.Apply(scratch, moves[rng.Next(moves.Count)]) && mv.FixOrders(scratch) && w.Fits(scratch))
                     {
                         cur.CopyFrom(scratch);
