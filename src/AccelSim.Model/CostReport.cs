@@ -1,0 +1,64 @@
+using System.Collections.Immutable;
+
+namespace AccelSim.Model;
+
+/// <summary>One tensor at one storage level. Counts are per utilized instance (Timeloop's convention).</summary>
+public sealed record TensorLevelStats(
+    string Tensor,
+    bool Kept,
+    long TileWords,
+    long PartitionWords,
+    long Reads,
+    long Fills,
+    long Updates,
+    double Multicast,
+    double ReadEnergyPJ,
+    double FillEnergyPJ,
+    double UpdateEnergyPJ)
+{
+    public double EnergyPJ => ReadEnergyPJ + FillEnergyPJ + UpdateEnergyPJ;
+}
+
+public sealed record LevelReport(
+    string Name,
+    string Class,
+    long? CapacityWords,
+    long CapacityUsed,
+    int Instances,
+    long UtilizedInstances,
+    double BandwidthCycles,
+    ImmutableArray<TensorLevelStats> Tensors,
+    double LeakEnergyPJ)
+{
+    public double EnergyPJ => Tensors.Sum(t => t.EnergyPJ) + LeakEnergyPJ;
+}
+
+/// <summary>Energy of one component and action (pJ, all instances).</summary>
+public sealed record EnergyItem(string Component, string Action, double PicoJoules);
+
+/// <summary>What one mapping of one Einsum costs on one architecture.</summary>
+public sealed record CostReport(
+    string Architecture,
+    string Compute,
+    string Problem,
+    double ClockHz,
+    double Cycles,
+    double ComputeCycles,
+    double Utilization,
+    double SpatialUtilization,
+    double Operations,
+    int ComputeInstances,
+    long BusyComputeUnits,
+    double EnergyPJ,
+    double ComputeEnergyPJ,
+    double OffChipBytes,
+    ImmutableArray<LevelReport> Levels,
+    ImmutableArray<EnergyItem> Energy,
+    string LoopNest)
+{
+    /// <summary>Whole cycles (the analytical value rounded up).</summary>
+    public long CyclesCeiling => (long)Math.Ceiling(Cycles - 1e-9);
+    public double Seconds => Cycles / ClockHz;
+    public double EnergyDelayProduct => EnergyPJ * Cycles;
+    public LevelReport Level(string name) => Levels.First(l => l.Name == name);
+}
