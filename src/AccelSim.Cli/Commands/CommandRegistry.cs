@@ -10,5 +10,6 @@ public static class CommandRegistry
     {
         yield return AnalyzeCommand.Create(stdout);
         yield return ValidateCommand.Build(stdout, stderr);
+        yield return ReproduceCommand.Create(stdout, stderr);
     }
 }
