@@ -46,10 +46,11 @@ public sealed record CaseSymbol(string Name, string Column, ImmutableDictionary<
     : SymbolSpec(Name, Location);
 
 /// <summary>
-/// A tile extent solved per fusion group: the largest divisor of the rank's size whose tiles (over every Einsum of the
-/// group, each tensor the buffer keeps counted once at its largest tile) fit the group's buffer.
+/// A tile extent solved per fusion group: the largest divisor of the ranks' size (their product, e.g. B x P rows of a
+/// GEMM) whose tiles, over every Einsum of the group with each tensor the buffer keeps counted once at its largest
+/// tile, fit the group's buffer.
 /// </summary>
-public sealed record FitSymbol(string Name, string Rank, SourceLocation? Location) : SymbolSpec(Name, Location);
+public sealed record FitSymbol(string Name, ImmutableArray<string> Ranks, SourceLocation? Location) : SymbolSpec(Name, Location);
 
 /// <summary>How much of a fusion group's buffered data spills to DRAM.</summary>
 public sealed record SpillSpec(double? Fixed, string? SettingsColumn, bool Fit, SourceLocation? Location)
@@ -60,7 +61,9 @@ public sealed record SpillSpec(double? Fixed, string? SettingsColumn, bool Fit, 
 /// <summary>
 /// One part of a study architecture (attention, or the end-to-end layer's GEMMs): the workload, which array runs each
 /// Einsum, which tensors live off chip, the buffer that holds fused intermediates and tiles, mapping templates per
-/// Einsum or per array, and the schedule.
+/// Einsum or per array, and the schedule. <see cref="Use"/> names the template of an Einsum or array; a list is a
+/// preference order for an Einsum alone in its fusion group: the first template whose fitted tiles cover their whole
+/// ranks (every operand then moves once) is taken, else the last.
 /// </summary>
 public sealed record SectionSpec(
     string Key,
@@ -69,12 +72,13 @@ public sealed record SectionSpec(
     ImmutableArray<ArraySpec> Arrays,
     ImmutableDictionary<string, string> Binding,
     string Buffer,
+    long? BufferBudgetWords,
     ImmutableArray<string> Offchip,
     string? LocationColumn,
     SpillSpec Spill,
     ImmutableArray<SymbolSpec> Symbols,
     ImmutableDictionary<string, MappingTemplate> Templates,
-    ImmutableDictionary<string, string> Use,
+    ImmutableDictionary<string, ImmutableArray<string>> Use,
     ScheduleSpec Schedule,
     SourceLocation? Location)
 {

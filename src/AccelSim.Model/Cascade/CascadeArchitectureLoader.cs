@@ -121,7 +121,7 @@ public static class CascadeArchitectureLoader
 
     private static SectionSpec ParseSection(YNode s, string key, string dir, Architecture hardware)
     {
-        s.ExpectOnlyKeys("workload", "einsums", "arrays", "binding", "buffer", "offchip", "locations", "spill", "symbols",
+        s.ExpectOnlyKeys("workload", "einsums", "arrays", "binding", "buffer", "buffer_budget_words", "offchip", "locations", "spill", "symbols",
             "mappings", "use", "schedule", "notes");
         var wl = s.Req("workload");
         var workload = Resolve(dir, wl.Text);
@@ -168,6 +168,12 @@ public static class CascadeArchitectureLoader
         if (hardware.FindLevel(buffer) is null)
             throw bufferNode.Error($"unknown storage level '{buffer}' (have: {string.Join(", ", hardware.Storage.Select(l => l.Name))})");
 
+        long? budget = null;
+        if (s.Opt("buffer_budget_words") is { IsNull: false } bb)
+        {
+            budget = bb.AsLong();
+            if (budget <= 0) throw bb.Error("must be > 0");
+        }
         var offchip = s.Opt("offchip") is { IsNull: false } off ? off.ItemsOrSingle.Select(i => i.Text).ToImmutableArray() : [];
         var locations = s.OptString("locations");
         if (locations is not null && !locations.Contains("{tensor}", StringComparison.Ordinal))
@@ -193,7 +199,7 @@ public static class CascadeArchitectureLoader
                 else if (node.Has("fit"))
                 {
                     node.ExpectOnlyKeys("fit", "notes");
-                    symbols.Add(new FitSymbol(name, node.Req("fit").Text, node.Location));
+                    symbols.Add(new FitSymbol(name, node.Req("fit").ItemsOrSingle.Select(i => i.Text).ToImmutableArray(), node.Location));
                 }
                 else
                 {
@@ -208,12 +214,12 @@ public static class CascadeArchitectureLoader
             foreach (var (name, node) in mp.Entries)
                 templates[name] = ParseTemplate(name, node, hardware);
 
-        var use = ImmutableDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+        var use = ImmutableDictionary.CreateBuilder<string, ImmutableArray<string>>(StringComparer.Ordinal);
         if (s.Opt("use") is { IsNull: false } us)
-            foreach (var (name, node) in us.Entries) use[name] = node.Text;
+            foreach (var (name, node) in us.Entries) use[name] = node.ItemsOrSingle.Select(i => i.Text).ToImmutableArray();
 
         var schedule = ParseSchedule(s.Req("schedule"), arrays.Select(x => x.Name).ToHashSet());
-        return new SectionSpec(key, workload, einsums, arrays.ToImmutable(), binding.ToImmutable(), buffer, offchip, locations, spill,
+        return new SectionSpec(key, workload, einsums, arrays.ToImmutable(), binding.ToImmutable(), buffer, budget, offchip, locations, spill,
             symbols.ToImmutable(), templates.ToImmutable(), use.ToImmutable(), schedule, s.Location);
     }
 
@@ -235,14 +241,19 @@ public static class CascadeArchitectureLoader
         return new MappingTemplate(name, levels.ToImmutable(), node.Location);
     }
 
-    /// <summary>`[b, h, p: query_tile]`: bare dimension names, or one-entry maps `dim: expression`.</summary>
+    /// <summary>
+    /// `[b, h, p: query_tile]`: bare dimension names, or one-entry maps `dim: expression`, or a quoted
+    /// "dim: expression" (needed when the expression has a comma, e.g. "b: max(1, row_tile / P)").
+    /// </summary>
     private static ImmutableArray<TemplateLoop> Loops(YNode? n)
     {
         if (n is null || n.IsNull) return [];
         var result = ImmutableArray.CreateBuilder<TemplateLoop>();
         foreach (var item in n.ItemsOrSingle)
         {
-            if (item.IsScalar) result.Add(new TemplateLoop(item.Text, null));
+            if (item.IsScalar && item.Text.IndexOf(':') is var colon and > 0)
+                result.Add(new TemplateLoop(item.Text[..colon].Trim(), SymbolExpression.Parse(item.Text[(colon + 1)..].Trim(), item)));
+            else if (item.IsScalar) result.Add(new TemplateLoop(item.Text, null));
             else if (item.IsMapping)
                 foreach (var (dim, v) in item.Entries) result.Add(new TemplateLoop(dim, SymbolExpression.Parse(v.Text, v)));
             else throw item.Error("expected a dimension name or `dim: expression`");

@@ -74,6 +74,7 @@ public sealed class CascadeEvaluator
         public required ArchPath Path;
         public required ModelContext Context;
         public required MappingTemplate Template;
+        public required ImmutableArray<MappingTemplate> Alternatives;
         public required int BufferLevel;
         public int Group;
     }
@@ -145,8 +146,9 @@ public sealed class CascadeEvaluator
                     symbols[s.Name] = expr.Evaluate(Lookup, s.Location, $"symbols.{s.Name}");
                     break;
                 case FitSymbol f:
-                    if (cascade.FindRank(f.Rank) is null)
-                        throw new InputException(s.Location, $"symbols.{s.Name}.fit", $"workload {cascade.Name} has no rank '{f.Rank}'");
+                    foreach (var rank in f.Ranks)
+                        if (cascade.FindRank(rank) is null)
+                            throw new InputException(s.Location, $"symbols.{s.Name}.fit", $"workload {cascade.Name} has no rank '{rank}'");
                     fits.Add(f);
                     break;
             }
@@ -165,11 +167,14 @@ public sealed class CascadeEvaluator
             if (buffer < 0)
                 throw new InputException(loc, $"{section.Key}.buffer", $"buffer '{section.Buffer}' is not on the path to {unit.Name}");
             var problem = EinsumProblem.From(cascade, e);
-            var template = TemplateFor(section, e.Name, arrayName, settings);
+            var alternatives = TemplatesFor(section, e.Name, arrayName, settings);
             ModelContext ctx;
             try { ctx = new ModelContext(path, problem.Shape); }
             catch (InputException ex) { throw new InputException(ex.Location ?? loc, $"{section.Key}.{e.Name}", ex.Problem); }
-            states.Add(new EinsumState { Problem = problem, Array = array, Path = path, Context = ctx, Template = template, BufferLevel = buffer });
+            states.Add(new EinsumState
+            {
+                Problem = problem, Array = array, Path = path, Context = ctx, Template = alternatives[0], Alternatives = alternatives, BufferLevel = buffer,
+            });
         }
 
         // Fusion groups: union-find over on-chip intermediates.
@@ -185,32 +190,47 @@ public sealed class CascadeEvaluator
         var groupIds = Enumerable.Range(0, states.Count).Select(Find).Distinct().ToList();
         foreach (var s in states) s.Group = groupIds.IndexOf(Find(states.IndexOf(s)));
 
-        var capacity = Architecture.Hardware.FindLevel(section.Buffer)!.EffectiveCapacityWords ?? long.MaxValue;
+        // The section may size its tiles for a share of the buffer (e.g. +Cascade keeps FuseMax's 16 MiB tiling on FLAT's 32 MiB).
+        var capacity = Math.Min(Architecture.Hardware.FindLevel(section.Buffer)!.EffectiveCapacityWords ?? long.MaxValue,
+            section.BufferBudgetWords ?? long.MaxValue);
         var groups = new List<FusionGroup>();
         var groupSymbols = new List<Dictionary<string, double>>();
         var groupSpill = new List<double>();
         for (int g = 0; g < groupIds.Count; g++)
         {
             var members = states.Where(s => s.Group == g).ToList();
-            var gsym = new Dictionary<string, double>(symbols, StringComparer.Ordinal);
-            var used = members.SelectMany(m => m.Template.Levels).SelectMany(l => l.Temporal.Concat(l.SpatialX).Concat(l.SpatialY))
-                .Where(l => l.Extent is not null).SelectMany(l => l.Extent!.Symbols).ToHashSet(StringComparer.Ordinal);
-            var tiles = ImmutableDictionary.CreateBuilder<string, double>(StringComparer.Ordinal);
-            foreach (var f in fits.Where(f => used.Contains(f.Name)))
+            var choices = members.Count == 1 ? members[0].Alternatives : [members[0].Template];
+            if (members.Count > 1 && members.Any(m => m.Alternatives.Length > 1))
+                throw new InputException(loc, $"{section.Key}.use",
+                    $"template alternatives need an Einsum alone in its fusion group ({string.Join(", ", members.Select(m => m.Problem.Name))} are fused)");
+            Dictionary<string, double> gsym = null!;
+            ImmutableDictionary<string, double>.Builder tiles = null!;
+            for (int c = 0; c < choices.Length; c++)
             {
-                var size = cascade.Rank(f.Rank).Size;
-                var candidates = Divisors(size);
-                // Footprints grow with the tile: binary search for the largest candidate that fits.
-                int lo = 0, hi = candidates.Count - 1, best = -1;
-                while (lo <= hi)
+                if (members.Count == 1) members[0].Template = choices[c];
+                gsym = new Dictionary<string, double>(symbols, StringComparer.Ordinal);
+                tiles = ImmutableDictionary.CreateBuilder<string, double>(StringComparer.Ordinal);
+                bool whole = true;
+                var used = members.SelectMany(m => m.Template.Levels).SelectMany(l => l.Temporal.Concat(l.SpatialX).Concat(l.SpatialY))
+                    .Where(l => l.Extent is not null).SelectMany(l => l.Extent!.Symbols).ToHashSet(StringComparer.Ordinal);
+                foreach (var f in fits.Where(f => used.Contains(f.Name)))
                 {
-                    int mid = (lo + hi) / 2;
-                    gsym[f.Name] = candidates[mid];
-                    if (Footprint(members, gsym, Expand, section, out _) <= capacity) { best = mid; lo = mid + 1; }
-                    else hi = mid - 1;
+                    var size = f.Ranks.Aggregate(1L, (a, r) => a * cascade.Rank(r).Size);
+                    var candidates = Divisors(size);
+                    // Footprints grow with the tile: binary search for the largest candidate that fits.
+                    int lo = 0, hi = candidates.Count - 1, best = -1;
+                    while (lo <= hi)
+                    {
+                        int mid = (lo + hi) / 2;
+                        gsym[f.Name] = candidates[mid];
+                        if (Footprint(members, gsym, Expand, section, out _) <= capacity) { best = mid; lo = mid + 1; }
+                        else hi = mid - 1;
+                    }
+                    gsym[f.Name] = candidates[Math.Max(0, best)];
+                    whole &= best == candidates.Count - 1;
+                    tiles[f.Name] = EffectiveExtent(members, gsym, Expand, section, f.Ranks.Select(r => cascade.Rank(r).Variable)) ?? gsym[f.Name];
                 }
-                gsym[f.Name] = candidates[Math.Max(0, best)];
-                tiles[f.Name] = EffectiveExtent(members, gsym, Expand, section, cascade.Rank(f.Rank).Variable) ?? gsym[f.Name];
+                if (whole) break;
             }
             var footprint = Footprint(members, gsym, Expand, section, out var buffered);
             double spill;
@@ -269,15 +289,20 @@ public sealed class CascadeEvaluator
             energy.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => new EnergyPart(kv.Key, kv.Value)).ToImmutableArray());
     }
 
-    private MappingTemplate TemplateFor(SectionSpec section, string einsum, string array, IReadOnlyDictionary<string, string>? settings)
+    private static ImmutableArray<MappingTemplate> TemplatesFor(SectionSpec section, string einsum, string array, IReadOnlyDictionary<string, string>? settings)
     {
-        string? name = section.Use.TryGetValue(einsum, out var u) ? u
+        ImmutableArray<string> names = section.Use.TryGetValue(einsum, out var u) ? u
             : section.Use.TryGetValue(array, out var ua) ? ua
-            : section.Templates.ContainsKey(einsum) ? einsum
-            : section.Templates.ContainsKey(array) ? array : null;
-        if (name is null)
+            : section.Templates.ContainsKey(einsum) ? [einsum]
+            : section.Templates.ContainsKey(array) ? [array] : [];
+        if (names.IsEmpty)
             throw new InputException(section.Location, $"{section.Key}.mappings",
                 $"no mapping template for Einsum '{einsum}' (name one after the Einsum or its array '{array}', or list it under use:)");
+        return [.. names.Select(n => TemplateNamed(section, einsum, n, settings))];
+    }
+
+    private static MappingTemplate TemplateNamed(SectionSpec section, string einsum, string name, IReadOnlyDictionary<string, string>? settings)
+    {
         // `${column}` picks a template by a settings value, e.g. qk-${QK_stationarity}.
         while (name.IndexOf("${", StringComparison.Ordinal) is var i and >= 0)
         {
@@ -333,17 +358,19 @@ public sealed class CascadeEvaluator
 
     /// <summary>The extent of dimension <paramref name="dim"/> that the buffer's tile covers (after rounding to divisors).</summary>
     private static double? EffectiveExtent(List<EinsumState> members, Dictionary<string, double> symbols, Func<string, IEnumerable<string>> expand,
-        SectionSpec section, string dim)
+        SectionSpec section, IEnumerable<string> dims)
     {
+        var wanted = dims.ToList();
         foreach (var s in members)
         {
-            int d = s.Problem.Shape.DimIndex(dim);
-            if (d < 0) continue;
+            var idx = wanted.Select(s.Problem.Shape.DimIndex).Where(d => d >= 0).ToList();
+            if (idx.Count == 0) continue;
             var (cm, _) = Compile(s, symbols, expand, section);
             long extent = 1;
             int D = s.Context.DimCount;
-            for (int l = s.BufferLevel; l < s.Path.LevelCount; l++)
-                extent *= (long)cm.Temporal[l * D + d] * cm.SpatialX[l * D + d] * cm.SpatialY[l * D + d];
+            foreach (var d in idx)
+                for (int l = s.BufferLevel; l < s.Path.LevelCount; l++)
+                    extent *= (long)cm.Temporal[l * D + d] * cm.SpatialX[l * D + d] * cm.SpatialY[l * D + d];
             return extent;
         }
         return null;
