@@ -35,7 +35,9 @@ public static class FuseMaxPareto
                 {
                     string[] set = [$"PE2D.mesh={d}", $"L3.capacity_words={bytes / 2}"];
                     CascadeReport r;
-                    try { r = FuseMaxStudy.EvaluatePoint(arch, FuseMaxStudy.ModelPath(root, file), SeqLen, set); }
+                    // The key tile M0 follows the array (the study partitions M by the PE dimension).
+                    var tile = new Dictionary<string, string> { ["tile"] = Invariant.Num(d) };
+                    try { r = FuseMaxStudy.EvaluatePoint(arch, FuseMaxStudy.ModelPath(root, file), SeqLen, set, tile, attentionOnly: true); }
                     catch (InputException) { continue; }
                     var a = r.Attention;
                     var oneD = a.ArrayBusySeconds.GetValueOrDefault("1d");

@@ -73,8 +73,13 @@ public static class FuseMaxPlots
         catch (InputException) { return null; }
     }
 
+    /// <summary>A sans-serif face: DejaVu Sans when installed, else the system's sans.</summary>
+    private static readonly string FontName =
+        Fonts.GetTypeface("DejaVu Sans", false, false)?.FamilyName == "DejaVu Sans" ? "DejaVu Sans" : Fonts.Sans;
+
     private static void Style(Plot plot, string title, string x, string y)
     {
+        plot.Font.Set(FontName, FontWeight.Normal, FontSlant.Upright, FontSpacing.Normal);
         plot.Title(title, 26);
         plot.XLabel(x, 22);
         plot.YLabel(y, 22);
@@ -111,12 +116,15 @@ public static class FuseMaxPlots
         plot.Axes.Bottom.SetTicks([.. Enumerable.Range(0, categories.Count).Select(i => (double)i)], [.. categories]);
         plot.Axes.Bottom.TickLabelStyle.Rotation = -45;
         plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleRight;
+        plot.Axes.Bottom.MinimumSize = 110;
+        plot.Axes.Bottom.MajorTickStyle.Length = 0;
         if (log)
         {
             var ticks = new ScottPlot.TickGenerators.NumericManual();
             for (int d = (int)Math.Floor(Math.Min(0, min)); d <= (int)Math.Ceiling(max); d++)
-                foreach (var m in new[] { 1, 2, 5 })
-                    ticks.AddMajor(d + Math.Log10(m), (m * Math.Pow(10, d)).ToString("0.##", Invariant.Culture));
+                foreach (var m in new[] { 1, 1.5, 2, 3, 5, 7 })
+                    if (d + Math.Log10(m) >= Math.Min(0, min) - 0.05 && d + Math.Log10(m) <= max + 0.15)
+                        ticks.AddMajor(d + Math.Log10(m), (m * Math.Pow(10, d)).ToString("0.##", Invariant.Culture));
             plot.Axes.Left.TickGenerator = ticks;
             plot.Axes.SetLimitsY(Math.Min(0, min) - 0.05, max + 0.15);
             plot.Add.HorizontalLine(0, 2, Colors.Black, LinePattern.Dashed);

@@ -85,13 +85,13 @@ public static class FuseMaxStudy
     /// the workload and run the model.
     /// </summary>
     public static CascadeReport EvaluatePoint(string archPath, string modelFile, long seqLen,
-        IReadOnlyList<string>? hardwareOverrides = null, IReadOnlyDictionary<string, string>? workloadOverrides = null)
+        IReadOnlyList<string>? hardwareOverrides = null, IReadOnlyDictionary<string, string>? workloadOverrides = null, bool attentionOnly = false)
     {
         var overrides = new Dictionary<string, string>(workloadOverrides ?? new Dictionary<string, string>(), StringComparer.Ordinal)
         {
             ["seq_len"] = Invariant.Num(seqLen),
         };
-        return Evaluator(archPath, hardwareOverrides).Evaluate(modelFile, overrides);
+        return Evaluator(archPath, hardwareOverrides).Evaluate(modelFile, overrides, attentionOnly);
     }
 
     /// <summary><see cref="EvaluatePoint"/> reduced to the sweep metrics.</summary>

@@ -46,13 +46,16 @@ public sealed class CascadeEvaluator
         }
     }
 
-    /// <summary>Loads both sections' workloads for a model shape and sequence length (plus overrides) and prices them.</summary>
-    public CascadeReport Evaluate(string? modelFile, IReadOnlyDictionary<string, string> overrides)
+    /// <summary>
+    /// Loads both sections' workloads for a model shape and sequence length (plus overrides) and prices them;
+    /// <paramref name="attentionOnly"/> skips the end-to-end section.
+    /// </summary>
+    public CascadeReport Evaluate(string? modelFile, IReadOnlyDictionary<string, string> overrides, bool attentionOnly = false)
     {
         var attention = Bind(Architecture.Attention, modelFile, overrides);
         var a = EvaluateSection(Architecture.Attention, attention);
         SectionResult? e = null;
-        if (Architecture.EndToEnd is { } ee) e = EvaluateSection(ee, Bind(ee, modelFile, overrides));
+        if (!attentionOnly && Architecture.EndToEnd is { } ee) e = EvaluateSection(ee, Bind(ee, modelFile, overrides));
         return new CascadeReport(Architecture.Name, Architecture.Label, a, e);
     }
 
