@@ -20,6 +20,8 @@ public static class FuseMaxReproduction
     public static Options DefaultOptions(string? outDir, string? referenceDir = null)
     {
         var root = FindRoot();
+        if (referenceDir is not null && !File.Exists(Path.Combine(referenceDir, "attn-binding.csv")))
+            throw new InputException(SourceLocation.FileOnly(referenceDir), "--reference", "no attn-binding.csv there (expected the study's attn-*.csv and end2end-*.csv)");
         var reference = referenceDir ?? Path.Combine(root, "tests", "AccelSim.Tests", "FuseMax", "Reference");
         return new Options(root, outDir ?? Path.Combine(root, "results", "fusemax"), Directory.Exists(reference) ? reference : null);
     }

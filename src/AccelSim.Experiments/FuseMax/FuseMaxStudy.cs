@@ -67,6 +67,9 @@ public static class FuseMaxStudy
 
     private static readonly ConcurrentDictionary<string, CascadeEvaluator> Evaluators = new(StringComparer.Ordinal);
 
+    /// <summary>Forgets the cached evaluators (benchmarks measure cold runs with it).</summary>
+    public static void ClearCache() => Evaluators.Clear();
+
     public static string ArchPath(string root, string arch) => Path.Combine(root, "arch", "fusemax", arch + ".yaml");
 
     public static string ModelPath(string root, string file) => Path.Combine(root, "workloads", "models", file);
