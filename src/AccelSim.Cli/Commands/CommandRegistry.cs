@@ -7,6 +7,6 @@ public static class CommandRegistry
 {
     public static IEnumerable<Command> All(TextWriter stdout, TextWriter stderr)
     {
-        yield break;
+        yield return Commands.ReproduceCommand.Create(stdout, stderr);
     }
 }
