@@ -7,13 +7,14 @@ namespace AccelSim.Pruning.Traces;
 public sealed record HeadInputs(Matrix Q, Matrix K, Matrix V);
 
 /// <summary>
-/// Seeded synthetic attention inputs with realistic skew: each token has a log-normal salience, and keys are pushed
-/// along a per-head direction that queries share, so a few salient tokens receive most of the attention (as in real
-/// language models, where punctuation and function words receive little). Layers and heads are independent streams.
+/// Seeded synthetic attention inputs with realistic skew: each token has a log-normal salience s (mean-normalised), and
+/// queries and keys share a per-head direction u: q = g + a u, k = g' + a s u with a^2 = Alignment * sqrt(D), so the
+/// score of key j is about Alignment * s_j plus unit noise. A few salient tokens receive most of the attention (as in
+/// real language models, where punctuation and function words receive little). Layers and heads are independent streams.
 /// </summary>
 public sealed class SyntheticAttention
 {
-    public SyntheticAttention(AttentionModel model, int tokens, ulong seed, double salienceSigma = 1.2, double alignment = 2.0)
+    public SyntheticAttention(AttentionModel model, int tokens, ulong seed, double salienceSigma = 0.8, double alignment = 1.5)
     {
         Model = model;
         Tokens = tokens;
@@ -42,16 +43,18 @@ public sealed class SyntheticAttention
         var tokenRng = new SplitMix64(SplitMix64.Derive(Seed, layer, -1));
         var salience = new double[Tokens];
         for (var t = 0; t < Tokens; t++) salience[t] = Math.Exp(SalienceSigma * tokenRng.NextGaussian());
+        var meanSalience = salience.Average();
+        for (var t = 0; t < Tokens; t++) salience[t] /= meanSalience;
 
         var q = new Matrix(Tokens, d);
         var k = new Matrix(Tokens, d);
         var v = new Matrix(Tokens, d);
-        var sqrtD = Math.Sqrt(d);
+        var a = Math.Sqrt(Alignment * Math.Sqrt(d));
         for (var t = 0; t < Tokens; t++)
             for (var x = 0; x < d; x++)
             {
-                q[t, x] = rng.NextGaussian() + Alignment * direction[x] * Math.Sqrt(sqrtD);
-                k[t, x] = rng.NextGaussian() + Alignment * salience[t] * direction[x] * Math.Sqrt(sqrtD);
+                q[t, x] = rng.NextGaussian() + a * direction[x];
+                k[t, x] = rng.NextGaussian() + a * salience[t] * direction[x];
                 v[t, x] = rng.NextGaussian();
             }
         return new HeadInputs(q, k, v);

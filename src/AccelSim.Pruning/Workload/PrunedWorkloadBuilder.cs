@@ -99,6 +99,9 @@ public static class PrunedWorkloadBuilder
     {
         public static Settings Of(PruningSpec spec, AttentionModel model, TechniqueSet t)
         {
+            // A technique only takes effect when it is both requested and configured in the spec.
+            t = new TechniqueSet(t.Token && spec.Token is not null, t.Head && spec.Head is not null,
+                t.Value && spec.Value is not null, t.Quant && spec.Quant is not null);
             var ones = Enumerable.Repeat(1.0, model.Layers).ToImmutableArray();
             var tokenKeep = t.Token && spec.Token is { } tk ? tk.Keep.Expand(model.Layers) : ones;
             var headKeep = t.Head && spec.Head is { } hk ? hk.Keep.Expand(model.Layers) : ones;
