@@ -52,9 +52,30 @@ public sealed class YNode
             var loc = new SourceLocation(fileName, (int)e.Start.Line, (int)e.Start.Column);
             throw new InputException(loc, null, "malformed YAML: " + FirstSentence(e.Message));
         }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            // YamlDotNet sometimes fails without a position (e.g. an unclosed flow sequence): locate it by replaying events.
+            throw new InputException(LastGoodPosition(text, fileName), null, "malformed YAML: unexpected structure here (an unclosed [ or { ?)");
+        }
         if (stream.Documents.Count == 0)
             throw new InputException(SourceLocation.FileOnly(fileName), null, "empty YAML document");
         return new YNode(stream.Documents[0].RootNode, fileName, "");
+    }
+
+    private static SourceLocation LastGoodPosition(string text, string fileName)
+    {
+        var parser = new YamlDotNet.Core.Parser(new StringReader(text));
+        Mark last = Mark.Empty;
+        try
+        {
+            while (parser.MoveNext())
+                if (parser.Current is { } ev) last = ev.Start;
+        }
+        catch (Exception)
+        {
+            // the position of the last event that parsed is the best we have
+        }
+        return new SourceLocation(fileName, Math.Max(1, (int)last.Line), Math.Max(1, (int)last.Column));
     }
 
     private static string FirstSentence(string message)

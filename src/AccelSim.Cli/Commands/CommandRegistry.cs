@@ -1,4 +1,5 @@
 using System.CommandLine;
+using AccelSim.Cli.Commands;
 
 namespace AccelSim.Cli;
 
@@ -7,6 +8,8 @@ public static class CommandRegistry
 {
     public static IEnumerable<Command> All(TextWriter stdout, TextWriter stderr)
     {
-        yield return Commands.ReproduceCommand.Create(stdout, stderr);
+        yield return AnalyzeCommand.Create(stdout);
+        yield return ValidateCommand.Build(stdout, stderr);
+        yield return ReproduceCommand.Create(stdout, stderr);
     }
 }

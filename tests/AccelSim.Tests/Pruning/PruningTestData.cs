@@ -8,7 +8,7 @@ namespace AccelSim.Tests.Pruning;
 /// <summary>Shared fixtures: the checked-in architecture and benchmark files, and small inline specs.</summary>
 internal static class PruningTestData
 {
-    public static string Root => RepoPaths.Root();
+    public static string Root => AccelSim.Pruning.Study.RepoPaths.Root();
     public static string ArchPath => Path.Combine(Root, "arch", "spatten.yaml");
     public static string BertPath => Path.Combine(Root, "workloads", "spatten", "bert.yaml");
     public static string Gpt2Path => Path.Combine(Root, "workloads", "spatten", "gpt2.yaml");

@@ -1,0 +1,43 @@
+using System.CommandLine;
+using AccelSim.Gpu.Validation;
+
+namespace AccelSim.Cli.Commands;
+
+/// <summary>`accelsim validate`: predicts every row of a GPU attention measurement CSV and reports the errors.</summary>
+public static class ValidateCommand
+{
+    public static Command Build(TextWriter stdout, TextWriter stderr)
+    {
+        var measurements = new Option<string>("--measurements")
+        {
+            Description = "CSV with columns gpu,kernel,dtype,direction,batch,heads,seq_len,head_dim,causal,tflops,approx,source",
+            Required = true,
+        };
+        var outDir = new Option<string?>("--out") { Description = "directory for validation.csv and parity.png (default: no files)" };
+        var archDir = new Option<string>("--arch-dir") { Description = "directory of GPU specs", DefaultValueFactory = _ => "arch/gpu" };
+        var command = new Command("validate",
+            "Predict every row of a GPU attention measurement file; print MAPE and worst point per GPU x kernel family.\n" +
+            "Example: accelsim validate --measurements arch/gpu/measurements/published-attention.csv --out results/gpu-validation");
+        command.Options.Add(measurements);
+        command.Options.Add(outDir);
+        command.Options.Add(archDir);
+        command.SetAction(parse =>
+        {
+            var set = MeasurementReader.Load(parse.GetValue(measurements)!);
+            var gpus = Validator.LoadGpus(parse.GetValue(archDir)!);
+            var summary = Validator.Run(set, gpus);
+            stdout.Write(Validator.ToText(summary));
+            if (parse.GetValue(outDir) is { } dir)
+            {
+                Directory.CreateDirectory(dir);
+                var csvPath = Path.Combine(dir, "validation.csv");
+                File.WriteAllText(csvPath, Validator.ToCsv(set, summary));
+                var pngPath = Path.Combine(dir, "parity.png");
+                ParityPlot.Save(summary, pngPath);
+                stdout.WriteLine($"wrote {csvPath} and {pngPath}");
+            }
+            return summary.Results.Any(r => r.Predicted) ? ExitCodes.Ok : ExitCodes.Failure;
+        });
+        return command;
+    }
+}

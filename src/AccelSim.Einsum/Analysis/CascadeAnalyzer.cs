@@ -1,0 +1,64 @@
+using System.Collections.Immutable;
+using AccelSim.Einsum.Ir;
+
+namespace AccelSim.Einsum.Analysis;
+
+public sealed record EinsumAnalysis(
+    string Name,
+    string Text,
+    ImmutableArray<IterationVariable> Iteration,
+    long DensePoints,
+    long Points,
+    OpCounts OpsPerPoint,
+    OpCounts Ops,
+    string? Reduce,
+    ImmutableArray<string> ReduceVariables,
+    string Output,
+    ImmutableArray<string> Inputs);
+
+public sealed record TensorFootprint(string Name, TensorRole Role, ImmutableArray<string> Ranks, ImmutableArray<long> Extents, long Elements, int WordBits, double Bytes);
+
+/// <summary>What `accelsim analyze` reports for a cascade.</summary>
+public sealed record CascadeReport(
+    string Workload,
+    string File,
+    ImmutableDictionary<string, double> Parameters,
+    ImmutableArray<EinsumAnalysis> Einsums,
+    ImmutableArray<TensorFootprint> Tensors,
+    ImmutableArray<RankPasses> Passes,
+    OpCounts TotalOps,
+    long TotalFlops,
+    double CompulsoryBytes,
+    double ArithmeticIntensity)
+{
+    public EinsumAnalysis Einsum(string name) => Einsums.First(e => e.Name == name);
+    public RankPasses? PassesOver(string rank) => Passes.FirstOrDefault(p => p.Rank == rank);
+}
+
+/// <summary>Analyses a bound cascade: operation counts (masks counted exactly), footprints, passes, intensity.</summary>
+public static class CascadeAnalyzer
+{
+    public static CascadeReport Analyze(Cascade cascade)
+    {
+        var supports = new Dictionary<string, BoundExpr?>(StringComparer.Ordinal);
+        var einsums = ImmutableArray.CreateBuilder<EinsumAnalysis>();
+        var total = OpCounts.Zero;
+        foreach (var e in cascade.Einsums)
+        {
+            var condition = Support.PointCondition(e, supports);
+            var points = PointCounter.Count(condition, e.Iteration);
+            supports[e.Output.Tensor] = Support.OutputSupport(e, condition);
+            var ops = e.OpsPerPoint.Scale(points);
+            total += ops;
+            einsums.Add(new EinsumAnalysis(e.Name, e.Text, e.Iteration, e.DenseIterationPoints, points, e.OpsPerPoint, ops,
+                e.Reduce?.ToString().ToLowerInvariant(), [.. e.ReduceVariables.Select(v => e.Iteration[v].Name)],
+                e.Output.Tensor, [.. e.Inputs.Select(i => i.Tensor).Distinct()]));
+        }
+        var tensors = cascade.Tensors
+            .Select(t => new TensorFootprint(t.Name, t.Role, t.Ranks, t.Extents, t.Elements, t.WordBits, t.Bytes))
+            .ToImmutableArray();
+        var compulsory = tensors.Where(t => t.Role != TensorRole.Intermediate).Sum(t => t.Bytes);
+        return new CascadeReport(cascade.Name, cascade.File, cascade.Parameters, einsums.ToImmutable(), tensors,
+            PassAnalysis.Analyze(cascade), total, total.Flops, compulsory, compulsory > 0 ? total.Flops / compulsory : 0);
+    }
+}

@@ -1,0 +1,70 @@
+using AccelSim.Core;
+using AccelSim.Einsum.Ir;
+
+namespace AccelSim.Einsum.Loading;
+
+/// <summary>
+/// Orders Einsums so that producers come before consumers. A cycle is legal only when it is a running recurrence:
+/// somewhere on it a tensor written at step v+c is read at an earlier step v+c' (c' &lt; c) of the same variable,
+/// as in the 1-pass cascade's RD[m1+1] = SPD[m1] + SLD[m1] with SPD[m1] = PRM[m1] * RD[m1].
+/// </summary>
+internal static class DependencyOrder
+{
+    public static List<ExtendedEinsum> Sort(List<ExtendedEinsum> einsums, WorkloadSpec spec)
+    {
+        var producer = einsums.ToDictionary(e => e.Output.Tensor);
+        // Same-step edges (consumer needs the producer's value of the same step) must form a DAG.
+        var sameStep = einsums.ToDictionary(e => e, _ => new List<ExtendedEinsum>());
+        foreach (var consumer in einsums)
+            foreach (var read in consumer.Inputs)
+            {
+                if (!producer.TryGetValue(read.Tensor, out var p)) continue;
+                if (IsPreviousStep(p, consumer, read)) continue;
+                if (ReferenceEquals(p, consumer))
+                    throw new InputException(consumer.Location, null,
+                        $"{consumer.Name}: reads {read} at the step it writes {consumer.Output}; a running recurrence must read an earlier step (e.g. write X[m1+1], read X[m1])");
+                sameStep[consumer].Add(p);
+            }
+
+        var result = new List<ExtendedEinsum>();
+        var state = einsums.ToDictionary(e => e, _ => 0); // 0 new, 1 on stack, 2 done
+        var stack = new List<ExtendedEinsum>();
+        void Visit(ExtendedEinsum e)
+        {
+            if (state[e] == 2) return;
+            if (state[e] == 1)
+            {
+                var cycle = stack.Skip(stack.IndexOf(e)).Append(e).Select(x => x.Name);
+                throw new InputException(e.Location, null, $"cyclic dependency: {string.Join(" -> ", cycle)} (no earlier-step read breaks the cycle)");
+            }
+            state[e] = 1;
+            stack.Add(e);
+            foreach (var p in sameStep[e]) Visit(p);
+            stack.RemoveAt(stack.Count - 1);
+            state[e] = 2;
+            result.Add(e);
+        }
+        foreach (var e in einsums) Visit(e);
+        return result;
+    }
+
+    /// <summary>
+    /// True when <paramref name="consumer"/> reads, through <paramref name="read"/>, an element the producer wrote at an
+    /// earlier step of a shared iteration variable: on some rank the write index is `v + cw` and the read is `v + cr`, cr &lt; cw.
+    /// </summary>
+    private static bool IsPreviousStep(ExtendedEinsum producer, ExtendedEinsum consumer, TensorAccess read)
+    {
+        for (var d = 0; d < read.Indices.Length; d++)
+        {
+            var w = producer.Output.Indices[d];
+            var r = read.Indices[d];
+            if (w.SoleVariable is not { } wv || r.SoleVariable is not { } rv) continue;
+            if (producer.Iteration[wv].Name != consumer.Iteration[rv].Name) continue;
+            if (r.Constant < w.Constant) return true;
+            if (r.Constant > w.Constant)
+                throw new InputException(consumer.Location, null,
+                    $"{consumer.Name}: reads {read} ahead of the step at which {producer.Name} writes {producer.Output}");
+        }
+        return false;
+    }
+}

@@ -1,0 +1,466 @@
+using System.Collections.Immutable;
+using AccelSim.Core;
+
+namespace AccelSim.Gpu;
+
+/// <summary>Per-CTA, per-iteration demand on each SM resource (cycles for pipes, bytes for memories).</summary>
+internal readonly record struct IterationCost(
+    double TensorCycles, double ExpCycles, double AluCycles, double SmemBytes, double L2Bytes, double TmemBytes);
+
+/// <summary>One CTA of a launch: how many key (or query) iterations it runs and whether it pays the prologue.</summary>
+internal readonly record struct CtaWork(int Iterations, int MaskedIterations);
+
+/// <summary>
+/// Tiled (FlashAttention-style) kernels: CTAs of Br query rows stream Bc-key tiles; every tile is priced on the
+/// tensor cores, MUFU, FP32 pipes, shared memory, L2 and HBM of one SM; CTAs are list-scheduled onto
+/// SM slots (waves, tails, causal imbalance).
+/// </summary>
+internal static class FlashModel
+{
+    public static PhaseReport Forward(GpuSpec gpu, KernelFamily k, AttentionShape s, List<string> notes, out CtaFootprint footprint)
+    {
+        var pass = k.Forward!;
+        var tile = pass.TileFor(s.HeadDim, s.DType);
+        var e = s.DType.Bytes();
+        int br = tile.BlockRows, bc = tile.BlockKeys, w = tile.Warps;
+        int d = s.HeadDim, dv = s.ValueDim;
+
+        footprint = Footprint(gpu, k, pass, tile, s, forward: true);
+        var c = footprint.CtasPerSm;
+
+        // Decode / short queries with GQA: the query heads of a group share K/V and are packed into the tile rows.
+        var pack = s.GroupSize > 1 && s.QueryLen * s.GroupSize <= Math.Max(br, 2L * s.QueryLen) ? s.GroupSize : 1;
+        long rowsPerUnit = s.QueryLen * pack;
+        long units = (long)s.Batch * s.Heads / pack;
+        int qBlocks = (int)Math.Ceiling(rowsPerUnit / (double)br);
+
+        // Key tiles visited by each query block (causal / window skipping).
+        var blockWork = new CtaWork[qBlocks];
+        long offset = s.KvLen - s.QueryLen;
+        for (int i = 0; i < qBlocks; i++)
+        {
+            long r0 = (long)i * br, r1 = Math.Min(rowsPerUnit, r0 + br) - 1;
+            long q0 = r0 / pack, q1 = r1 / pack;
+            long hiMin = s.Causal ? Math.Clamp(q0 + offset + 1, 0, s.KvLen) : s.KvLen;
+            long hiMax = s.Causal ? Math.Clamp(q1 + offset + 1, 0, s.KvLen) : s.KvLen;
+            long loMin = s.Window is { } win ? Math.Max(0, hiMin - win) : 0;
+            long loMax = s.Window is { } win2 ? Math.Max(0, hiMax - win2) : 0;
+            if (hiMax <= loMin) { blockWork[i] = new CtaWork(0, 0); continue; }
+            long firstBlock = loMin / bc, endBlock = (hiMax + bc - 1) / bc;
+            var iterations = (int)(endBlock - firstBlock);
+            long fullEnd = hiMin / bc;                      // tiles before this index are unmasked for every row
+            long fullStart = (loMax + bc - 1) / bc;
+            var masked = (int)Math.Clamp(iterations - Math.Max(0, fullEnd - Math.Max(firstBlock, fullStart)), 0, iterations);
+            blockWork[i] = new CtaWork(iterations, masked);
+        }
+
+        // Split-KV (Flash-Decoding heuristic of FA2) or stream-K (Lean Attention) when there are too few CTAs.
+        long baseCtas = units * qBlocks;
+        int maxIter = blockWork.Max(b => b.Iterations);
+        int splits = 1;
+        var slots = gpu.SmCount * c;
+        var streamK = k.DecodePartition == DecodePartition.StreamK && baseCtas < slots && maxIter > 1;
+        if (!streamK && !k.OAccumulatorInGlobal)
+            splits = SplitHeuristic(baseCtas, gpu.SmCount, maxIter);
+
+        // A grid smaller than SMs x resident CTAs leaves SMs with fewer co-resident CTAs than the occupancy limit.
+        var launched = streamK ? (long)gpu.SmCount * c : baseCtas * splits;
+        c = (int)Math.Clamp((launched + gpu.SmCount - 1) / gpu.SmCount, 1, c);
+        slots = gpu.SmCount * c;
+        var cost = ForwardIteration(gpu, k, pass, tile, s);
+        var (iterCycles, bound) = IterationCycles(gpu, k, pass, cost, c, tile.Warps);
+        // Masked (diagonal) tiles pay for building and applying the mask on the FP32 pipes.
+        var maskExtra = 2.0 * br * bc / gpu.Fp32LanesPerSm / pass.Efficiency.Value;
+
+        var latencyCycles = gpu.MemoryLatencySeconds * gpu.ClockHz;
+        var l2PerSm = gpu.L2BytesPerClk / gpu.SmCount;
+        var prologue = latencyCycles + (br * d * e + bc * (d + dv) * e) / l2PerSm;
+        var epilogue = (2.0 * br * dv) / gpu.Fp32LanesPerSm + br * (dv * e + 4) / l2PerSm
+                       + (splits > 1 || streamK ? br * dv * 4.0 / l2PerSm : 0);
+
+        var durations = new List<double>();
+        long totalIterations = 0, totalMasked = 0;
+        if (streamK)
+        {
+            // Equal shares of all key tiles over all slots; each slot pays one fix-up per (unit, q-block) it touches.
+            long work = units * blockWork.Sum(b => (long)b.Iterations);
+            var share = Math.Ceiling(work / (double)slots);
+            var touches = Math.Ceiling((double)baseCtas / slots) + 1;
+            for (int sl = 0; sl < slots; sl++)
+                durations.Add(share * iterCycles + touches * epilogue + prologue);
+            totalIterations = work;
+            splits = (int)Math.Ceiling(slots / (double)Math.Max(1, baseCtas));
+            notes.Add($"stream-K partitioning: {Invariant.Num(work)} key tiles over {slots} CTA slots");
+        }
+        else
+        {
+            var order = Enumerable.Range(0, qBlocks).ToArray();
+            if (k.CausalOrder == CausalOrder.HeaviestFirst)
+                order = order.OrderByDescending(i => blockWork[i].Iterations).ToArray();
+            foreach (var i in order)
+            {
+                var bw = blockWork[i];
+                for (int sp = 0; sp < splits; sp++)
+                {
+                    var it = bw.Iterations / splits + (sp < bw.Iterations % splits ? 1 : 0);
+                    var masked = sp == splits - 1 ? bw.MaskedIterations : 0;
+                    var dur = it * iterCycles + masked * maskExtra + epilogue + (k.Persistent ? 0 : prologue);
+                    durations.Add(dur);
+                    totalIterations += it * units;
+                    totalMasked += masked * units;
+                }
+            }
+            if (splits > 1) notes.Add($"split-KV: {splits} splits per query block (FA2 num_splits heuristic)");
+        }
+
+        // The q-block pattern repeats for every (batch, head) unit: schedule units x pattern onto the slots.
+        var ctaCount = streamK ? slots : units * durations.Count;
+        var makespan = streamK ? durations.Max() : Schedule(durations, units, slots, k.Persistent ? prologue : 0);
+
+        // Combine kernel for split-KV / stream-K partial outputs.
+        double combineSeconds = 0, combineBytes = 0;
+        if (splits > 1 || streamK)
+        {
+            combineBytes = units * rowsPerUnit * (splits * (dv * 4.0 + 4) + dv * e);
+            combineSeconds = combineBytes / (gpu.HbmBytesPerSecond * gpu.StreamingHbmEfficiency) + gpu.KernelLaunchSeconds;
+        }
+
+        // Traffic.
+        double qBytes = (double)s.Batch * s.Heads * s.QueryLen * d * e;
+        double oBytes = (double)s.Batch * s.Heads * s.QueryLen * dv * e;
+        double kvBytes = (double)s.Batch * s.KvHeads * s.KvLen * (d + dv) * e;
+        double l2Bytes = totalIterations * cost.L2Bytes + ctaCount * (br * d * e + br * (dv * e + 4.0)) + combineBytes;
+        double smemBytes = totalIterations * cost.SmemBytes;
+        double hbmBytes = qBytes + oBytes + kvBytes * KvRereadFactor(gpu, s, bc, slots, qBlocks * splits) + combineBytes;
+
+        var clock = gpu.ClockHz;
+        var kernelSeconds = makespan / clock;
+        var hbmSeconds = hbmBytes / (gpu.HbmBytesPerSecond * gpu.StreamingHbmEfficiency);
+        var l2Seconds = l2Bytes / (gpu.L2BytesPerClk * clock);
+        var seconds = Math.Max(kernelSeconds, Math.Max(hbmSeconds, l2Seconds)) + gpu.KernelLaunchSeconds + combineSeconds;
+
+        var perSm = 1.0 / (gpu.SmCount * clock);
+        var resources = Resources(seconds, [
+            (GpuResources.Tensor, totalIterations * cost.TensorCycles * perSm),
+            (GpuResources.Exp, totalIterations * cost.ExpCycles * perSm),
+            (GpuResources.Fma, (totalIterations * cost.AluCycles + totalMasked * 2.0 * br * bc / gpu.Fp32LanesPerSm) * perSm),
+            (GpuResources.Smem, smemBytes / gpu.SmemBytesPerClkPerSm * perSm),
+            (GpuResources.L2, l2Seconds),
+            (GpuResources.Hbm, hbmSeconds),
+        ]);
+        var bottleneck = hbmSeconds >= kernelSeconds && hbmSeconds >= l2Seconds ? GpuResources.Hbm
+            : l2Seconds >= kernelSeconds ? GpuResources.L2 : bound;
+        var traffic = Traffic(hbmBytes, l2Bytes, smemBytes, totalIterations * cost.TmemBytes);
+        return new PhaseReport(k.Name + " fwd", seconds, s.ForwardFlops(), ctaCount,
+            ctaCount / (double)slots, tile, bottleneck, traffic, resources);
+    }
+
+    public static PhaseReport Backward(GpuSpec gpu, KernelFamily k, AttentionShape s, List<string> notes, out CtaFootprint footprint)
+    {
+        var pass = k.Backward!;
+        var tile = pass.TileFor(s.HeadDim, s.DType);
+        var e = s.DType.Bytes();
+        int br = tile.BlockRows, bc = tile.BlockKeys;
+        int d = s.HeadDim, dv = s.ValueDim;
+        footprint = Footprint(gpu, k, pass, tile, s, forward: false);
+        var c = footprint.CtasPerSm;
+
+        // One CTA per (batch, head, key block); it iterates over the query blocks that see its keys.
+        long units = (long)s.Batch * s.Heads;
+        int kBlocks = (int)Math.Ceiling(s.KvLen / (double)bc);
+        long offset = s.KvLen - s.QueryLen;
+        var work = new int[kBlocks];
+        for (int j = 0; j < kBlocks; j++)
+        {
+            long k0 = (long)j * bc, k1 = Math.Min(s.KvLen, k0 + bc) - 1;
+            long qStart = s.Causal ? Math.Max(0, k0 - offset) : 0;         // first query that sees key k0
+            long qEnd = s.Window is { } win ? Math.Min(s.QueryLen, k1 - offset + win) : s.QueryLen;
+            work[j] = qEnd <= qStart ? 0 : (int)((qEnd + br - 1) / br - qStart / br);
+        }
+
+        c = (int)Math.Clamp((units * kBlocks + gpu.SmCount - 1) / gpu.SmCount, 1, c);
+        var cost = BackwardIteration(gpu, k, pass, tile, s);
+        var (iterCycles, bound) = IterationCycles(gpu, k, pass, cost, c, tile.Warps);
+        var latencyCycles = gpu.MemoryLatencySeconds * gpu.ClockHz;
+        var l2PerSm = gpu.L2BytesPerClk / gpu.SmCount;
+        var prologue = latencyCycles + bc * (d + dv) * e / l2PerSm;
+        var epilogue = bc * (d + dv) * (double)e / l2PerSm + 2.0 * bc * (d + dv) / gpu.Fp32LanesPerSm;
+        var order = Enumerable.Range(0, kBlocks).ToArray();
+        if (k.CausalOrder == CausalOrder.HeaviestFirst) order = order.OrderByDescending(j => work[j]).ToArray();
+        var durations = order.Select(j => work[j] * iterCycles + epilogue + (k.Persistent ? 0 : prologue)).ToList();
+        var slots = gpu.SmCount * c;
+        var makespan = Schedule(durations, units, slots, k.Persistent ? prologue : 0);
+        long totalIterations = units * work.Sum(x => (long)x);
+
+        // Pre-processing (D = rowsum(dO * O)) and dQ conversion kernels, both streaming.
+        double rows = (double)s.Batch * s.Heads * s.QueryLen;
+        var preBytes = rows * (2.0 * dv * e + 4);
+        var postBytes = rows * d * (4.0 + e);
+        var streamBw = gpu.HbmBytesPerSecond * gpu.StreamingHbmEfficiency;
+        var sideSeconds = preBytes / streamBw + postBytes / streamBw + 2 * gpu.KernelLaunchSeconds;
+
+        double qdoBytes = rows * (d + dv) * e;
+        double kvBytes = (double)s.Batch * s.KvHeads * s.KvLen * (d + dv) * e;
+        double hbmMain = qdoBytes + rows * 8 + 2 * kvBytes /* read K,V; write dK,dV */ + rows * d * 4.0 /* dQ accumulator write-back */;
+        double l2Bytes = totalIterations * cost.L2Bytes + units * kBlocks * bc * (d + dv) * 2.0 * e;
+        double smemBytes = totalIterations * cost.SmemBytes;
+
+        var clock = gpu.ClockHz;
+        var kernelSeconds = makespan / clock;
+        var hbmSeconds = hbmMain / streamBw;
+        var l2Seconds = l2Bytes / (gpu.L2BytesPerClk * clock);
+        var seconds = Math.Max(kernelSeconds, Math.Max(hbmSeconds, l2Seconds)) + gpu.KernelLaunchSeconds + sideSeconds;
+
+        var perSm = 1.0 / (gpu.SmCount * clock);
+        var resources = Resources(seconds, [
+            (GpuResources.Tensor, totalIterations * cost.TensorCycles * perSm),
+            (GpuResources.Exp, totalIterations * cost.ExpCycles * perSm),
+            (GpuResources.Fma, totalIterations * cost.AluCycles * perSm),
+            (GpuResources.Smem, smemBytes / gpu.SmemBytesPerClkPerSm * perSm),
+            (GpuResources.L2, l2Seconds),
+            (GpuResources.Hbm, hbmSeconds + (preBytes + postBytes) / streamBw),
+        ]);
+        var bottleneck = hbmSeconds >= kernelSeconds && hbmSeconds >= l2Seconds ? GpuResources.Hbm
+            : l2Seconds >= kernelSeconds ? GpuResources.L2 : bound;
+        var traffic = Traffic(hbmMain + preBytes + postBytes, l2Bytes, smemBytes, totalIterations * cost.TmemBytes);
+        var ctas = units * kBlocks;
+        return new PhaseReport(k.Name + " bwd", seconds, 2.5 * s.ForwardFlops(), ctas, ctas / (double)slots,
+            tile, bottleneck, traffic, resources);
+    }
+
+    /// <summary>Tensor rate a family's MMA instruction class reaches on this GPU, FLOP/clk/SM.</summary>
+    internal static double TensorRate(GpuSpec gpu, KernelFamily k, DataType t)
+    {
+        var rate = gpu.TensorFlopsPerClkPerSm(t);
+        return k.Mma == MmaClass.MmaSync ? rate * gpu.LegacyMmaSyncFraction : rate;
+    }
+
+    private static IterationCost ForwardIteration(GpuSpec gpu, KernelFamily k, PassConfig pass, TileConfig tile, AttentionShape s)
+    {
+        double br = tile.BlockRows, bc = tile.BlockKeys, w = tile.Warps, d = s.HeadDim, dv = s.ValueDim, e = s.DType.Bytes();
+        var tensor = 2 * br * bc * (d + dv) / TensorRate(gpu, k, s.DType);
+        var exps = br * bc;
+        var mufu = (1 - pass.ExpEmulatedFraction) * exps / gpu.MufuExp2PerClkPerSm;
+        var aluOps = exps * pass.AluOpsPerElement
+                     + pass.RescaleFraction * br * dv * pass.RescaleOpsPerOutputElement
+                     + br * 8                                              // row max / sum / correction factor
+                     + pass.ExpEmulatedFraction * exps * pass.ExpPolyFmaOps;
+        var alu = aluOps / gpu.Fp32LanesPerSm;
+
+        double kvTile = bc * (d + dv) * e, smem, l2, tmem = 0;
+        if (k.WarpsSplitKeys)
+        {
+            // FA1: every warp needs all query rows; K stays in registers, V slices are read once; partial outputs
+            // of the warps are reduced through shared memory (write + read, FP32).
+            smem = w * br * d * e + bc * dv * e + 2 * w * br * dv * 4;
+            l2 = pass.KvResident ? kvTile * br / Math.Max(1.0, s.QueryLen) : kvTile;
+            if (k.OAccumulatorInGlobal) l2 += br * (d * e + dv * 4 * 2 + 16);
+        }
+        else
+        {
+            switch (k.Mma)
+            {
+                case MmaClass.MmaSync:
+                    // Warps split the query rows: each warp loads the whole K and V tile from shared memory (ldmatrix),
+                    // Q is re-read from shared memory every iteration; cp.async writes the incoming tile.
+                    smem = br * d * e + w * bc * (d + dv) * e + kvTile;
+                    break;
+                case MmaClass.Wgmma:
+                    // Each consumer warpgroup (64 rows) reads K and V (B operands) once; Q (A of QK^T) once; TMA writes the tile.
+                    var warpgroups = Math.Max(1.0, br / 64);
+                    smem = br * d * e + warpgroups * bc * (d + dv) * e + kvTile;
+                    if (s.DType == DataType.Fp8) smem += 2 * bc * dv * e;   // FP8: in-kernel transpose of V (FA3 Sec. 3.3)
+                    break;
+                default:
+                    // tcgen05: one MMA per 128-row Q tile reads Q and K / V from shared memory; P comes from TMEM.
+                    var qTiles = Math.Max(1.0, br / 128);
+                    smem = br * d * e + qTiles * bc * (d + dv) * e + kvTile;
+                    tmem = br * bc * (4 + 4 + 2) + pass.RescaleFraction * br * dv * 8;  // S write+read, P write, O correction
+                    break;
+            }
+            l2 = kvTile;
+        }
+        return new IterationCost(tensor, mufu, alu, smem, l2, tmem);
+    }
+
+    private static IterationCost BackwardIteration(GpuSpec gpu, KernelFamily k, PassConfig pass, TileConfig tile, AttentionShape s)
+    {
+        double br = tile.BlockRows, bc = tile.BlockKeys, w = tile.Warps, d = s.HeadDim, dv = s.ValueDim, e = s.DType.Bytes();
+        // Five GEMMs per tile: S = QK^T, dP = dO V^T, dV += P^T dO, dK += dS^T Q, dQ += dS K.
+        var tensor = 2 * br * bc * (3 * d + 2 * dv) / TensorRate(gpu, k, s.DType);
+        var mufu = br * bc / gpu.MufuExp2PerClkPerSm;
+        var alu = (br * bc * pass.AluOpsPerElement + br * 8) / gpu.Fp32LanesPerSm;
+        // Operand replication: how many warps/warpgroups read each shared-memory operand.
+        var replication = k.Mma switch
+        {
+            MmaClass.MmaSync => Math.Max(1.0, w / 2),
+            MmaClass.Wgmma => Math.Max(1.0, Math.Min(br, 128) / 64),
+            _ => k.TwoCtaMmaBackward ? 0.5 : 1.0,
+        };
+        var smem = replication * (2 * br * (d + dv) + bc * d + 3 * br * bc) * e   // Q, dO twice; K; P^T, dS^T, dS
+                   + 2 * br * bc * e                                             // P and dS written to shared memory
+                   + br * (d + dv) * e;                                          // incoming Q, dO tiles
+        var l2 = br * (d + dv) * e + br * 8 + br * d * 4 * 2;                   // Q, dO, LSE, D; dQ atomics (read-modify-write)
+        if (k.TwoCtaMmaBackward) l2 -= br * d * 4;                               // FA4: 2-CTA MMA halves the dQ atomics
+        var tmem = k.Mma == MmaClass.Tcgen05 ? br * bc * 4 * 3.0 : 0;
+        return new IterationCost(tensor, mufu, alu, smem, l2, tmem);
+    }
+
+    /// <summary>
+    /// Cycles for <paramref name="c"/> co-resident CTAs to each finish one iteration (the wall time of one iteration
+    /// of any of them), and the limiting resource.
+    /// Exponentials sit on the MMA critical path except for the family's hidden fraction; the remaining softmax
+    /// ALU work overlaps only through independent warps (or warp specialisation / ping-pong).
+    /// </summary>
+    internal static (double Cycles, string Bound) IterationCycles(GpuSpec gpu, KernelFamily k, PassConfig pass, IterationCost it, int c, int warps)
+    {
+        var critical = it.TensorCycles + (1 - pass.ExpHiddenFraction) * it.ExpCycles;
+        var asyncSoftmax = k.PingPong || k.IntraWarpgroupPipelining || k.Mma == MmaClass.Tcgen05;
+        double compute;
+        if (asyncSoftmax)
+        {
+            var consumerWarps = k.WarpSpecialised ? Math.Max(4, warps - 4) : warps;
+            var streams = Math.Max(1.0, c * consumerWarps / 4.0);
+            compute = Math.Max(c * critical, Math.Max(c * it.AluCycles, c * (it.ExpCycles + it.AluCycles) / streams));
+        }
+        else
+        {
+            var streams = Math.Max(1.0, c * warps / 4.0);
+            compute = Math.Max(c * critical, c * (it.TensorCycles + it.ExpCycles + it.AluCycles) / streams);
+        }
+        compute /= pass.Efficiency.Value;
+        var smem = c * it.SmemBytes / gpu.SmemBytesPerClkPerSm;
+        var l2 = c * it.L2Bytes / (gpu.L2BytesPerClk / gpu.SmCount);
+        var cycles = Math.Max(compute, Math.Max(smem, l2));
+        string bound;
+        if (cycles == smem && smem > compute) bound = GpuResources.Smem;
+        else if (cycles == l2 && l2 > compute) bound = GpuResources.L2;
+        else if (c * it.AluCycles / pass.Efficiency.Value >= compute * 0.999 && it.AluCycles > critical) bound = GpuResources.Fma;
+        else bound = it.ExpCycles * (1 - pass.ExpHiddenFraction) > it.TensorCycles ? GpuResources.Exp : GpuResources.Tensor;
+        return (cycles, bound);
+    }
+
+    /// <summary>
+    /// Greedy list scheduling: CTAs are launched in order onto the first free slot (SM x resident CTAs); returns
+    /// the makespan in cycles. Persistent kernels pay the prologue only on each slot's first tile.
+    /// </summary>
+    internal static double Schedule(List<double> pattern, long repeats, int slots, double firstTilePrologue)
+    {
+        var n = pattern.Count * repeats;
+        if (pattern.Count == 0 || repeats == 0) return 0;
+        var min = pattern.Min();
+        if (pattern.All(p => p == min))
+        {
+            var waves = Math.Ceiling(n / (double)slots);
+            return waves * min + firstTilePrologue;
+        }
+        if (n > 4_000_000)
+        {
+            // Very large grids: wave quantisation is negligible; use the average load plus the longest CTA.
+            return pattern.Sum() * repeats / slots + pattern.Max() + firstTilePrologue;
+        }
+        var heap = new PriorityQueue<int, double>();
+        for (int sIdx = 0; sIdx < Math.Min(slots, n); sIdx++) heap.Enqueue(sIdx, firstTilePrologue);
+        double end = 0;
+        for (long r = 0; r < repeats; r++)
+            foreach (var p in pattern)
+            {
+                heap.TryDequeue(out var slot, out var free);
+                var finish = free + p;
+                end = Math.Max(end, finish);
+                heap.Enqueue(slot, finish);
+            }
+        return end;
+    }
+
+    /// <summary>FA2's num_splits heuristic: split the keys only when the grid fills less than 80% of the SMs.</summary>
+    internal static int SplitHeuristic(long ctas, int smCount, int keyBlocks)
+    {
+        if (ctas >= 0.8 * smCount || keyBlocks <= 1) return 1;
+        var maxSplits = Math.Min(Math.Min(128, smCount), keyBlocks);
+        var eff = new double[maxSplits + 1];
+        double best = 0;
+        for (int sp = 1; sp <= maxSplits; sp++)
+        {
+            var waves = (double)ctas * sp / smCount;
+            eff[sp] = waves / Math.Ceiling(waves);
+            best = Math.Max(best, eff[sp]);
+        }
+        for (int sp = 1; sp <= maxSplits; sp++)
+        {
+            bool valid = sp == 1 || Math.Ceiling(keyBlocks / (double)sp) != Math.Ceiling(keyBlocks / (double)(sp - 1));
+            if (valid && eff[sp] >= 0.85 * best) return sp;
+        }
+        return 1;
+    }
+
+    /// <summary>
+    /// How many times K/V are read from HBM. The CTAs of one head stream the same K/V tiles in the same order at
+    /// about the same time, so L2 serves their re-reads as long as the tiles in flight fit; only when even one
+    /// tile per resident CTA overflows L2 does every CTA fetch its own copy.
+    /// </summary>
+    private static double KvRereadFactor(GpuSpec gpu, AttentionShape s, int bc, int slots, int ctasPerUnit)
+    {
+        var inFlight = (double)slots * bc * (s.HeadDim + s.ValueDim) * s.DType.Bytes() * 2;
+        return inFlight <= gpu.L2Bytes ? 1 : Math.Max(1, ctasPerUnit);
+    }
+
+    internal static CtaFootprint Footprint(GpuSpec gpu, KernelFamily k, PassConfig pass, TileConfig tile, AttentionShape s, bool forward)
+    {
+        long br = tile.BlockRows, bc = tile.BlockKeys, d = s.HeadDim, dv = s.ValueDim, e = s.DType.Bytes();
+        var threads = tile.Warps * 32;
+        long smem;
+        if (forward)
+        {
+            var stages = k.Mma == MmaClass.MmaSync ? 1 : 2;
+            smem = k.WarpsSplitKeys
+                ? bc * (d + dv) * e + br * d * e + tile.Warps * br * dv * 4
+                : br * d * e + stages * bc * (d + dv) * e;
+        }
+        else
+        {
+            // K, V resident; Q, dO tiles double-buffered; P/dS staging; LSE and D rows.
+            smem = bc * (d + dv) * e + 2 * br * (d + dv) * e + 2 * br * bc * e + br * 8;
+            if (k.Mma == MmaClass.Tcgen05 && k.TwoCtaMmaBackward) smem -= bc * (d + dv) * e / 2;
+        }
+        long regsPerCta;
+        if (k.WarpSpecialised)
+        {
+            // setmaxnreg: the producer warpgroup drops to 24 registers, the consumers share the rest (multiple of 8).
+            var consumerThreads = (tile.Warps - 4) * 32L;
+            var budget = gpu.RegisterFileBytesPerSm / 4 - 4 * 32L * 24;
+            var perConsumer = Math.Min(pass.RegsPerThread, budget / consumerThreads / 8 * 8);
+            regsPerCta = consumerThreads * perConsumer + 4 * 32L * 24;
+        }
+        else regsPerCta = threads * (long)pass.RegsPerThread;
+        long tmem = 0;
+        if (k.Mma == MmaClass.Tcgen05)
+            tmem = forward ? 2 * 128 * bc * 4 + br * dv * 4 : bc * (d + dv) * 4 + 128 * bc * 4;
+        var limits = new List<(int, string)>
+        {
+            (gpu.MaxCtasPerSm, "max CTAs per SM"),
+            ((int)(gpu.SmemBytesPerSm / Math.Max(1, smem)), "shared memory"),
+            ((int)(gpu.RegisterFileBytesPerSm / 4 / Math.Max(1, regsPerCta)), "registers"),
+            (gpu.MaxThreadsPerSm / threads, "threads"),
+        };
+        if (tmem > 0) limits.Add(((int)(gpu.TmemBytesPerSm / tmem), "tensor memory"));
+        var (ctas, why) = limits.MinBy(l => l.Item1);
+        if (smem > gpu.SmemBytesPerCta || ctas < 1)
+            throw new InputException($"{k.Name} tile {br}x{bc} for head_dim {d} ({s.DType.Name()}) does not fit on {gpu.Name} " +
+                                     $"(needs {smem / 1024} KiB shared memory, {regsPerCta} registers, {tmem / 1024} KiB TMEM per CTA)");
+        return new CtaFootprint(smem, regsPerCta, tmem, threads, ctas, why);
+    }
+
+    internal static ImmutableArray<ResourceUse> Resources(double seconds, (string, double)[] busy) =>
+        busy.Select(b => new ResourceUse(b.Item1, b.Item2, seconds > 0 ? Math.Min(1, b.Item2 / seconds) : 0)).ToImmutableArray();
+
+    internal static ImmutableSortedDictionary<string, double> Traffic(double hbm, double l2, double smem, double tmem)
+    {
+        var b = ImmutableSortedDictionary.CreateBuilder<string, double>(StringComparer.Ordinal);
+        b["hbm"] = hbm;
+        b["l2"] = l2;
+        b["smem"] = smem;
+        if (tmem > 0) b["tmem"] = tmem;
+        return b.ToImmutable();
+    }
+}

@@ -1,0 +1,263 @@
+using System.Collections.Immutable;
+using AccelSim.Core;
+
+namespace AccelSim.Gpu;
+
+public enum KernelAlgorithm { Unfused, Flash }
+
+/// <summary>Tensor-core instruction class a kernel issues.</summary>
+public enum MmaClass
+{
+    /// <summary>Warp-level mma.sync (Ampere); operands from registers loaded from shared memory by each warp.</summary>
+    MmaSync,
+    /// <summary>Warpgroup-level asynchronous wgmma (Hopper); B (and optionally A) read from shared memory.</summary>
+    Wgmma,
+    /// <summary>tcgen05.mma (Blackwell); single-thread issue, accumulators in tensor memory.</summary>
+    Tcgen05,
+}
+
+public enum CausalOrder { Ascending, HeaviestFirst }
+
+public enum DecodePartition { SplitKv, StreamK }
+
+/// <summary>A CTA tile: query rows, keys per iteration, warps.</summary>
+public sealed record TileConfig(int BlockRows, int BlockKeys, int Warps);
+
+/// <summary>An efficiency factor with the explanation the spec gives for it.</summary>
+public sealed record ExplainedFactor(double Value, string Note);
+
+/// <summary>Per-direction parameters of a flash-style kernel.</summary>
+public sealed record PassConfig
+{
+    public required ImmutableSortedDictionary<int, TileConfig> Tiles { get; init; }
+    public ImmutableSortedDictionary<int, TileConfig>? Fp8Tiles { get; init; }
+    public required double AluOpsPerElement { get; init; }
+    public double RescaleOpsPerOutputElement { get; init; } = 1;
+    public double RescaleFraction { get; init; } = 1;
+    /// <summary>Fraction of MUFU exp time that runs concurrently with tensor-core work (0 = exp on the MMA critical path).</summary>
+    public double ExpHiddenFraction { get; init; }
+    public double ExpEmulatedFraction { get; init; }
+    public double ExpPolyFmaOps { get; init; } = 8;
+    public bool KvResident { get; init; }
+    public required int RegsPerThread { get; init; }
+    public required ExplainedFactor Efficiency { get; init; }
+
+    /// <summary>The tile for a head dimension: the smallest table key at or above it (the largest key beyond the table).</summary>
+    public TileConfig TileFor(int headDim, DataType dtype)
+    {
+        var table = dtype == DataType.Fp8 && Fp8Tiles is { Count: > 0 } ? Fp8Tiles : Tiles;
+        foreach (var (d, tile) in table)
+            if (d >= headDim) return tile;
+        return table.Values.Last();
+    }
+
+    public int MaxHeadDim => Tiles.Keys.Max();
+}
+
+/// <summary>An attention kernel family from arch/gpu/kernels.yaml.</summary>
+public sealed record KernelFamily
+{
+    public required string Name { get; init; }
+    public required string Display { get; init; }
+    public required ImmutableArray<string> Aliases { get; init; }
+    public required KernelAlgorithm Algorithm { get; init; }
+    public required string Source { get; init; }
+    public required ImmutableArray<GpuArchitecture> Architectures { get; init; }
+    public required ImmutableArray<DataType> DataTypes { get; init; }
+
+    // Unfused
+    public ExplainedFactor? GemmEfficiency { get; init; }
+
+    // Flash
+    public MmaClass Mma { get; init; }
+    public bool WarpsSplitKeys { get; init; }
+    public bool OAccumulatorInGlobal { get; init; }
+    public bool WarpSpecialised { get; init; }
+    public bool PingPong { get; init; }
+    public bool IntraWarpgroupPipelining { get; init; }
+    public bool TwoCtaMmaBackward { get; init; }
+    public bool Persistent { get; init; }
+    public CausalOrder CausalOrder { get; init; }
+    public DecodePartition DecodePartition { get; init; } = DecodePartition.SplitKv;
+    public PassConfig? Forward { get; init; }
+    public PassConfig? Backward { get; init; }
+
+    public bool Matches(string name)
+    {
+        var n = GpuSpec.Normalise(name);
+        return GpuSpec.Normalise(Name) == n || Aliases.Any(a => GpuSpec.Normalise(a) == n);
+    }
+}
+
+/// <summary>The kernel-family catalogue (arch/gpu/kernels.yaml) plus its citation table.</summary>
+public sealed record KernelCatalog(ImmutableArray<KernelFamily> Families, ImmutableSortedDictionary<string, string> Sources, string SourceFile)
+{
+    public KernelFamily? Find(string name) => Families.FirstOrDefault(f => f.Matches(name));
+
+    public KernelFamily Get(string name) =>
+        Find(name) ?? throw new InputException(
+            $"unknown kernel '{name}' (known: {string.Join(", ", Families.Select(f => f.Name))})");
+}
+
+public static class KernelCatalogLoader
+{
+    public static KernelCatalog LoadFile(string path) => Parse(YNode.LoadFile(path));
+
+    public static KernelCatalog LoadText(string yaml, string fileName) => Parse(YNode.LoadText(yaml, fileName));
+
+    public static KernelCatalog Parse(YNode root)
+    {
+        if (!root.IsMapping) throw root.Error("a kernel catalogue must be a mapping");
+        root.ExpectOnlyKeys("sources", "families");
+        var sources = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+        foreach (var (key, node) in root.Req("sources").Entries) sources[key] = node.Text;
+        var families = new List<KernelFamily>();
+        foreach (var item in root.Req("families").Items)
+        {
+            var family = ParseFamily(item, sources);
+            if (families.Any(f => f.Name == family.Name || family.Aliases.Any(f.Matches)))
+                throw item.Error($"kernel family '{family.Name}' (or one of its aliases) is defined twice");
+            families.Add(family);
+        }
+        return new KernelCatalog([.. families], sources.ToImmutable(), root.File);
+    }
+
+    private static KernelFamily ParseFamily(YNode node, IDictionary<string, string> sources)
+    {
+        node.ExpectOnlyKeys("name", "display", "aliases", "algorithm", "source", "architectures", "dtypes",
+            "gemm_efficiency", "mma", "warp_split", "o_accumulator_in_global", "warp_specialised", "pingpong",
+            "intra_warpgroup_pipelining", "two_cta_mma_bwd", "persistent", "causal_order", "decode_partition", "fwd", "bwd");
+        var name = node.Req("name").Text.Trim();
+        var sourceNode = node.Req("source");
+        if (!sources.ContainsKey(sourceNode.Text.Trim()))
+            throw sourceNode.Error($"unknown source '{sourceNode.Text}' (define it under `sources`)");
+        var algoNode = node.Req("algorithm");
+        var algorithm = algoNode.Text.Trim() switch
+        {
+            "unfused" => KernelAlgorithm.Unfused,
+            "flash" => KernelAlgorithm.Flash,
+            var other => throw algoNode.Error($"unknown algorithm '{other}' (expected unfused or flash)"),
+        };
+        var archs = node.Req("architectures").ItemsOrSingle.Select(n => n.Text.Trim().ToLowerInvariant() switch
+        {
+            "ampere" => GpuArchitecture.Ampere,
+            "hopper" => GpuArchitecture.Hopper,
+            "blackwell" => GpuArchitecture.Blackwell,
+            _ => throw n.Error($"unknown architecture '{n.Text}'"),
+        }).ToImmutableArray();
+        var dtypes = node.Req("dtypes").ItemsOrSingle
+            .Select(n => DataTypes.TryParse(n.Text, out var t) ? t : throw n.Error($"unknown dtype '{n.Text}'"))
+            .ToImmutableArray();
+
+        var family = new KernelFamily
+        {
+            Name = name,
+            Display = node.OptString("display") ?? name,
+            Aliases = node.Opt("aliases") is { } a ? a.ItemsOrSingle.Select(n => n.Text.Trim()).ToImmutableArray() : [],
+            Algorithm = algorithm,
+            Source = sourceNode.Text.Trim(),
+            Architectures = archs,
+            DataTypes = dtypes,
+        };
+        if (algorithm == KernelAlgorithm.Unfused)
+            return family with { GemmEfficiency = Factor(node.Req("gemm_efficiency")) };
+
+        var mmaNode = node.Req("mma");
+        var mma = mmaNode.Text.Trim() switch
+        {
+            "mma_sync" => MmaClass.MmaSync,
+            "wgmma" => MmaClass.Wgmma,
+            "tcgen05" => MmaClass.Tcgen05,
+            var other => throw mmaNode.Error($"unknown mma class '{other}' (expected mma_sync, wgmma or tcgen05)"),
+        };
+        var split = node.OptString("warp_split") ?? "queries";
+        if (split is not ("queries" or "keys")) throw node.Req("warp_split").Error("expected queries or keys");
+        var order = node.OptString("causal_order") ?? "ascending";
+        if (order is not ("ascending" or "heaviest_first")) throw node.Req("causal_order").Error("expected ascending or heaviest_first");
+        var partition = node.OptString("decode_partition") ?? "split_kv";
+        if (partition is not ("split_kv" or "stream_k")) throw node.Req("decode_partition").Error("expected split_kv or stream_k");
+        return family with
+        {
+            Mma = mma,
+            WarpsSplitKeys = split == "keys",
+            OAccumulatorInGlobal = node.OptBool("o_accumulator_in_global") ?? false,
+            WarpSpecialised = node.OptBool("warp_specialised") ?? false,
+            PingPong = node.OptBool("pingpong") ?? false,
+            IntraWarpgroupPipelining = node.OptBool("intra_warpgroup_pipelining") ?? false,
+            TwoCtaMmaBackward = node.OptBool("two_cta_mma_bwd") ?? false,
+            Persistent = node.OptBool("persistent") ?? false,
+            CausalOrder = order == "ascending" ? CausalOrder.Ascending : CausalOrder.HeaviestFirst,
+            DecodePartition = partition == "split_kv" ? DecodePartition.SplitKv : DecodePartition.StreamK,
+            Forward = ParsePass(node.Req("fwd"), forward: true),
+            Backward = ParsePass(node.Req("bwd"), forward: false),
+        };
+    }
+
+    private static ExplainedFactor Factor(YNode node)
+    {
+        if (!node.IsMapping) throw node.Error("expected {value: ..., note: ...}: every efficiency factor must be explained");
+        node.ExpectOnlyKeys("value", "note");
+        var v = node.Req("value").AsDouble();
+        if (v is <= 0 or > 1) throw node.Req("value").Error("an efficiency factor must be in (0, 1]");
+        var note = node.Req("note").Text.Trim();
+        if (note.Length == 0) throw node.Req("note").Error("the explanation must not be empty");
+        return new ExplainedFactor(v, note);
+    }
+
+    private static ImmutableSortedDictionary<int, TileConfig> Tiles(YNode node)
+    {
+        if (!node.IsMapping) throw node.Error("expected a mapping head_dim: [Br, Bc, warps]");
+        var b = ImmutableSortedDictionary.CreateBuilder<int, TileConfig>();
+        foreach (var (key, value) in node.Entries)
+        {
+            if (!int.TryParse(key, System.Globalization.NumberStyles.Integer, Invariant.Culture, out var d) || d <= 0)
+                throw new InputException(node.KeyLocation(key), node.Path + "." + key, "head dimension must be a positive integer");
+            var items = value.Items;
+            if (items.Count != 3) throw value.Error("expected [Br, Bc, warps]");
+            var br = items[0].AsInt();
+            var bc = items[1].AsInt();
+            var w = items[2].AsInt();
+            if (br <= 0 || bc <= 0 || w <= 0) throw value.Error("tile sizes and warps must be positive");
+            b[d] = new TileConfig(br, bc, w);
+        }
+        if (b.Count == 0) throw node.Error("at least one tile is required");
+        return b.ToImmutable();
+    }
+
+    private static PassConfig ParsePass(YNode node, bool forward)
+    {
+        if (forward)
+            node.ExpectOnlyKeys("tiles", "fp8_tiles", "softmax_alu_ops_per_element", "rescale_ops_per_output_element",
+                "rescale_fraction", "exp_hidden_fraction", "exp_emulated_fraction", "exp_poly_fma_ops", "kv_resident", "regs_per_thread", "efficiency");
+        else
+            node.ExpectOnlyKeys("tiles", "bwd_alu_ops_per_element", "regs_per_thread", "efficiency");
+        double Frac(string key, double dflt)
+        {
+            var v = node.OptDouble(key) ?? dflt;
+            if (v is < 0 or > 1) throw node.Req(key).Error("must be in [0, 1]");
+            return v;
+        }
+        double NonNeg(string key, double dflt)
+        {
+            var v = node.OptDouble(key) ?? dflt;
+            if (v < 0) throw node.Req(key).Error("must not be negative");
+            return v;
+        }
+        var regs = node.Req("regs_per_thread").AsInt();
+        if (regs is < 16 or > 255) throw node.Req("regs_per_thread").Error("must be in [16, 255]");
+        return new PassConfig
+        {
+            Tiles = Tiles(node.Req("tiles")),
+            Fp8Tiles = node.Opt("fp8_tiles") is { } f8 ? Tiles(f8) : null,
+            AluOpsPerElement = forward ? NonNeg("softmax_alu_ops_per_element", 4) : NonNeg("bwd_alu_ops_per_element", 5),
+            RescaleOpsPerOutputElement = NonNeg("rescale_ops_per_output_element", 1),
+            RescaleFraction = Frac("rescale_fraction", 1),
+            ExpHiddenFraction = Frac("exp_hidden_fraction", 0),
+            ExpEmulatedFraction = Frac("exp_emulated_fraction", 0),
+            ExpPolyFmaOps = NonNeg("exp_poly_fma_ops", 8),
+            KvResident = node.OptBool("kv_resident") ?? false,
+            RegsPerThread = regs,
+            Efficiency = Factor(node.Req("efficiency")),
+        };
+    }
+}

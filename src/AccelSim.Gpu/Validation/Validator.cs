@@ -1,0 +1,150 @@
+using System.Collections.Immutable;
+using System.Text;
+using AccelSim.Core;
+
+namespace AccelSim.Gpu.Validation;
+
+/// <summary>A measurement row with its prediction, or the reason it could not be predicted.</summary>
+public sealed record ValidationResult(MeasurementRow Row, string? GpuName, string? Family, double? PredictedTflops,
+    double? ErrorPct, string? Bottleneck, string? Message)
+{
+    public bool Predicted => PredictedTflops is not null;
+}
+
+/// <summary>MAPE and worst point of one GPU x kernel family, for exact or approximate (`approx=yes`) rows.</summary>
+public sealed record GroupSummary(string Gpu, string Family, bool Approx, int Count, double Mape, double Bias, ValidationResult Worst);
+
+public sealed record ValidationSummary(ImmutableArray<ValidationResult> Results, ImmutableArray<GroupSummary> Groups)
+{
+    public ImmutableArray<ValidationResult> Unpredicted => [.. Results.Where(r => !r.Predicted)];
+
+    /// <summary>MAPE (%) over the predicted rows matching a filter; NaN when none match.</summary>
+    public double Mape(Func<ValidationResult, bool> filter)
+    {
+        var errs = Results.Where(r => r.Predicted && filter(r)).Select(r => Math.Abs(r.ErrorPct!.Value)).ToList();
+        return errs.Count == 0 ? double.NaN : errs.Average();
+    }
+
+    public int Count(Func<ValidationResult, bool> filter) => Results.Count(r => r.Predicted && filter(r));
+}
+
+/// <summary>Predicts every row of a measurement file with the GPU specs of a directory and summarises the errors.</summary>
+public static class Validator
+{
+    /// <summary>All GPU specs of a directory (every *.yaml with an `sm_count`), with their kernel catalogues.</summary>
+    public static ImmutableArray<(GpuSpec Gpu, KernelCatalog Kernels)> LoadGpus(string directory)
+    {
+        if (!Directory.Exists(directory))
+            throw new InputException(SourceLocation.FileOnly(directory), null, "GPU spec directory not found");
+        var list = new List<(GpuSpec, KernelCatalog)>();
+        var catalogs = new Dictionary<string, KernelCatalog>();
+        foreach (var file in Directory.GetFiles(directory, "*.yaml").OrderBy(f => f, StringComparer.Ordinal))
+        {
+            var root = YNode.LoadFile(file);
+            if (!root.IsMapping || !root.Has("sm_count")) continue;   // kernels.yaml and other non-GPU files
+            var gpu = GpuSpecLoader.Parse(root);
+            var key = Path.GetFullPath(gpu.KernelsFile);
+            if (!catalogs.TryGetValue(key, out var cat)) catalogs[key] = cat = KernelCatalogLoader.LoadFile(gpu.KernelsFile);
+            list.Add((gpu, cat));
+        }
+        if (list.Count == 0) throw new InputException(SourceLocation.FileOnly(directory), null, "no GPU specs (*.yaml with sm_count) found");
+        return [.. list];
+    }
+
+    public static ValidationSummary Run(MeasurementSet set, IReadOnlyList<(GpuSpec Gpu, KernelCatalog Kernels)> gpus)
+    {
+        var results = set.Rows.Select(row => Predict(row, gpus)).ToImmutableArray();
+        var groups = results.Where(r => r.Predicted)
+            .GroupBy(r => (r.GpuName!, r.Family!, r.Row.Approx))
+            .OrderBy(g => g.Key.Item1, StringComparer.Ordinal).ThenBy(g => g.Key.Item2, StringComparer.Ordinal).ThenBy(g => g.Key.Approx)
+            .Select(g => new GroupSummary(g.Key.Item1, g.Key.Item2, g.Key.Approx, g.Count(),
+                g.Average(r => Math.Abs(r.ErrorPct!.Value)), g.Average(r => r.ErrorPct!.Value),
+                g.MaxBy(r => Math.Abs(r.ErrorPct!.Value))!))
+            .ToImmutableArray();
+        return new ValidationSummary(results, groups);
+    }
+
+    public static ValidationResult Predict(MeasurementRow row, IReadOnlyList<(GpuSpec Gpu, KernelCatalog Kernels)> gpus)
+    {
+        var match = gpus.FirstOrDefault(g => g.Gpu.Matches(row.Gpu));
+        if (match.Gpu is null)
+            return new ValidationResult(row, null, null, null, null, null,
+                $"unknown GPU '{row.Gpu}' (known: {string.Join(", ", gpus.Select(g => g.Gpu.Name))})");
+        var family = match.Kernels.Find(row.Kernel);
+        if (family is null)
+            return new ValidationResult(row, match.Gpu.Name, null, null, null, null,
+                $"unknown kernel '{row.Kernel}' (known: {string.Join(", ", match.Kernels.Families.Select(f => f.Name))})");
+        if (!DataTypes.TryParse(row.DType, out var dtype))
+            return new ValidationResult(row, match.Gpu.Name, family.Name, null, null, null, $"unknown dtype '{row.DType}'");
+        if (!Directions.TryParse(row.Direction, out var direction))
+            return new ValidationResult(row, match.Gpu.Name, family.Name, null, null, null, $"unknown direction '{row.Direction}'");
+        try
+        {
+            var shape = new AttentionShape(row.Batch, row.Heads, row.KvHeads ?? row.Heads, row.SeqLen, row.KvLen ?? row.SeqLen,
+                row.HeadDim, row.HeadDim, row.Causal, null, dtype, direction).Validate();
+            if (GpuEvaluator.Unsupported(match.Gpu, family, shape) is { } why)
+                return new ValidationResult(row, match.Gpu.Name, family.Name, null, null, null, "unsupported: " + why);
+            var report = GpuEvaluator.Evaluate(match.Gpu, shape, family);
+            var err = row.MeasuredTflops > 0 ? 100 * (report.Tflops - row.MeasuredTflops) / row.MeasuredTflops : double.NaN;
+            return new ValidationResult(row, match.Gpu.Name, family.Name, report.Tflops, err, report.Bottleneck, null);
+        }
+        catch (InputException e)
+        {
+            return new ValidationResult(row, match.Gpu.Name, family.Name, null, null, null, e.Problem);
+        }
+    }
+
+    /// <summary>validation.csv: the input columns plus predicted_tflops, error_pct, bottleneck, model_family, message.</summary>
+    public static string ToCsv(MeasurementSet set, ValidationSummary summary)
+    {
+        var sb = new StringBuilder();
+        sb.Append(Csv.Line([.. set.Header, "predicted_tflops", "error_pct", "bottleneck", "model_family", "message"])).Append('\n');
+        foreach (var r in summary.Results)
+            sb.Append(Csv.Line([
+                .. r.Row.Fields,
+                r.PredictedTflops is { } p ? Invariant.Sig(p, 5) : "",
+                r.ErrorPct is { } e ? e.ToString("0.00", Invariant.Culture) : "",
+                r.Bottleneck ?? "",
+                r.Family ?? "",
+                r.Message ?? "",
+            ])).Append('\n');
+        return sb.ToString();
+    }
+
+    /// <summary>Human-readable summary table: MAPE and worst point per GPU x family (exact rows, then approx rows).</summary>
+    public static string ToText(ValidationSummary summary)
+    {
+        var sb = new StringBuilder();
+        var predicted = summary.Results.Count(r => r.Predicted);
+        sb.Append(Invariant.Culture, $"{summary.Results.Length} rows: {predicted} predicted, {summary.Results.Length - predicted} not predicted\n\n");
+        foreach (var approx in new[] { false, true })
+        {
+            var groups = summary.Groups.Where(g => g.Approx == approx).ToList();
+            if (groups.Count == 0) continue;
+            sb.Append(approx ? "Rows marked approx (values read from figures with uncertainty), reported separately:\n"
+                             : "Rows not marked approx:\n");
+            sb.Append(string.Format(Invariant.Culture, "  {0,-16} {1,-12} {2,5} {3,8} {4,8}  {5}\n", "gpu", "family", "n", "MAPE%", "bias%", "worst point (measured -> predicted TFLOP/s)"));
+            foreach (var g in groups)
+            {
+                var w = g.Worst.Row;
+                sb.Append(string.Format(Invariant.Culture, "  {0,-16} {1,-12} {2,5} {3,8:0.0} {4,8:+0.0;-0.0}  {5} {6} b={7} h={8} n={9} d={10}{11}: {12:0} -> {13:0} ({14:+0.0;-0.0}%)\n",
+                    g.Gpu, g.Family, g.Count, g.Mape, g.Bias, w.Direction, w.DType, w.Batch, w.Heads, w.SeqLen, w.HeadDim,
+                    w.Causal ? " causal" : "", w.MeasuredTflops, g.Worst.PredictedTflops, g.Worst.ErrorPct));
+            }
+            sb.Append('\n');
+        }
+        bool IsFlash(ValidationResult r) => r.Family is "fa2" or "fa3";
+        sb.Append(string.Format(Invariant.Culture, "Headline (not approx): H100 fwd FlashAttention-2/3 MAPE {0:0.0}% (n={1}); all FlashAttention-2/3 A100+H100 MAPE {2:0.0}% (n={3})\n",
+            summary.Mape(r => !r.Row.Approx && IsFlash(r) && r.GpuName!.StartsWith("H100", StringComparison.Ordinal) && r.Row.Direction == "fwd"),
+            summary.Count(r => !r.Row.Approx && IsFlash(r) && r.GpuName!.StartsWith("H100", StringComparison.Ordinal) && r.Row.Direction == "fwd"),
+            summary.Mape(r => !r.Row.Approx && IsFlash(r)), summary.Count(r => !r.Row.Approx && IsFlash(r))));
+        var unpredicted = summary.Unpredicted;
+        if (unpredicted.Length > 0)
+        {
+            sb.Append('\n').Append(Invariant.Culture, $"Not predicted ({unpredicted.Length} rows):\n");
+            foreach (var r in unpredicted)
+                sb.Append(Invariant.Culture, $"  line {r.Row.Line}: {r.Row.Gpu} / {r.Row.Kernel}: {r.Message}\n");
+        }
+        return sb.ToString();
+    }
+}
