@@ -42,7 +42,9 @@ public sealed record GenerationTask(int PromptTokens, int GenerateTokens) : Task
 }
 
 /// <summary>One benchmark: a model, a task shape and the pruning settings it runs with.</summary>
-public sealed record Benchmark(string Name, AttentionModel Model, TaskShape Task, PruningSpec Pruning, string Source);
+/// <param name="CascadePath">The Einsum attention workload the benchmark was built from, when it was (`cascade:`).</param>
+public sealed record Benchmark(string Name, AttentionModel Model, TaskShape Task, PruningSpec Pruning, string Source,
+    string? CascadePath = null, IReadOnlyDictionary<string, string>? CascadeOverrides = null);
 
 /// <summary>
 /// Parses a benchmark file (workloads/spatten/*.yaml): named models, named pruning settings and the benchmark list.
@@ -58,12 +60,13 @@ public static class BenchmarkFileParser
     {
         if (!root.IsMapping) throw root.Error($"a benchmark file must be a mapping, found a {root.KindName}");
         root.ExpectOnlyKeys("format", "source", "note", "models", "pruning", "benchmarks");
+        var hasModels = root.Has("models");
         var format = root.Req("format");
         if (format.Text.Trim() != FormatTag)
             throw format.Error($"unsupported format '{format.Text}' (expected '{FormatTag}')");
 
         var models = new Dictionary<string, AttentionModel>(StringComparer.Ordinal);
-        foreach (var (name, node) in root.Req("models").Entries)
+        foreach (var (name, node) in hasModels ? root.Req("models").Entries : [])
         {
             node.ExpectOnlyKeys("layers", "heads", "head_dim", "source", "note");
             models[name] = new AttentionModel(name,
@@ -79,25 +82,40 @@ public static class BenchmarkFileParser
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var node in root.Req("benchmarks").Items)
         {
-            node.ExpectOnlyKeys("name", "model", "task", "tokens", "prompt_tokens", "generate_tokens", "pruning", "source", "note");
+            node.ExpectOnlyKeys("name", "model", "task", "tokens", "prompt_tokens", "generate_tokens", "cascade", "set", "layers",
+                "pruning", "source", "note");
             var nameNode = node.Req("name");
             var name = nameNode.Text.Trim();
             if (name.Length == 0) throw nameNode.Error("benchmark name is empty");
             if (!seen.Add(name)) throw nameNode.Error($"duplicate benchmark name '{name}'");
 
-            var modelNode = node.Req("model");
-            if (!models.TryGetValue(modelNode.Text.Trim(), out var model))
-                throw modelNode.Error($"unknown model '{modelNode.Text}' (defined: {string.Join(", ", models.Keys)})");
-
-            var taskNode = node.Req("task");
-            TaskShape task = taskNode.Text.Trim().ToLowerInvariant() switch
+            AttentionModel model;
+            TaskShape task;
+            Cascades.AttentionCascade? cascade = null;
+            if (node.Opt("cascade") is { IsNull: false } cascadeNode)
             {
-                "summarization" => ParseSummarization(node),
-                "generation" => ParseGeneration(node),
-                var other => throw taskNode.Error($"unknown task '{other}' (expected summarization or generation)"),
-            };
+                cascade = LoadCascade(node, cascadeNode);
+                (model, task) = (cascade.Model(node.Opt("layers") is { IsNull: false } l ? Positive(l) : 1), cascade.Task());
+            }
+            else
+            {
+                foreach (var k in new[] { "set", "layers" })
+                    if (node.Has(k)) throw node.Error(k, "only used with cascade: (an Einsum attention workload)");
+                var modelNode = node.Req("model");
+                if (!models.TryGetValue(modelNode.Text.Trim(), out model!))
+                    throw modelNode.Error($"unknown model '{modelNode.Text}' (defined: {string.Join(", ", models.Keys)})");
 
-            var pruning = PruningSpec.Dense();
+                var taskNode = node.Req("task");
+                task = taskNode.Text.Trim().ToLowerInvariant() switch
+                {
+                    "summarization" => ParseSummarization(node),
+                    "generation" => ParseGeneration(node),
+                    var other => throw taskNode.Error($"unknown task '{other}' (expected summarization or generation)"),
+                };
+            }
+
+            // A cascade benchmark without its own settings takes the workload's `pruning:` section, if any.
+            var pruning = cascade?.PruningFromWorkload() ?? PruningSpec.Dense();
             if (node.Opt("pruning") is { IsNull: false } p)
             {
                 if (p.IsScalar)
@@ -117,10 +135,28 @@ public static class BenchmarkFileParser
             {
                 throw node.Error("pruning", e.Problem);
             }
-            benchmarks.Add(new Benchmark(name, model, task, pruning, node.OptString("source") ?? ""));
+            benchmarks.Add(new Benchmark(name, model, task, pruning, node.OptString("source") ?? "", cascade?.Path, cascade?.BaseOverrides));
         }
         if (benchmarks.Count == 0) throw root.Error("benchmarks", "no benchmarks listed");
         return benchmarks.ToImmutable();
+    }
+
+    /// <summary>
+    /// A benchmark defined by an Einsum attention workload: its heads, head_dim and token counts come from the bound
+    /// cascade (`set:` overrides parameters), `layers:` repeats it (default 1).
+    /// </summary>
+    private static Cascades.AttentionCascade LoadCascade(YNode node, YNode cascadeNode)
+    {
+        foreach (var k in new[] { "model", "task", "tokens", "prompt_tokens", "generate_tokens" })
+            if (node.Has(k)) throw node.Error(k, "comes from the cascade when cascade: is given");
+        var path = cascadeNode.Text.Trim();
+        if (!Path.IsPathRooted(path))
+            path = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(node.File)) ?? ".", path));
+        if (!File.Exists(path)) throw cascadeNode.Error($"cascade workload '{cascadeNode.Text}' not found");
+        var overrides = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (node.Opt("set") is { IsNull: false } set)
+            foreach (var (k, v) in set.Entries) overrides[k] = v.Text;
+        return Cascades.AttentionCascade.Load(path, overrides);
     }
 
     private static SummarizationTask ParseSummarization(YNode node)

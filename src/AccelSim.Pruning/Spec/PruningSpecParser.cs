@@ -122,7 +122,8 @@ public static class PruningSpecParser
         }
     }
 
-    private static StructuredSparsitySpec ParseSparsity(YNode node)
+    /// <summary>The `sparsity:` grammar (causal, window, block, streaming_heads), also usable as a top-level section.</summary>
+    public static StructuredSparsitySpec ParseSparsity(YNode node)
     {
         node.ExpectOnlyKeys("causal", "window", "block", "streaming_heads", "source", "note");
         var causal = node.OptBool("causal") ?? false;

@@ -16,6 +16,9 @@ public sealed record SyntheticTraceRecipe(string FileName, AttentionModel Model,
 /// <summary>The synthetic traces shipped in workloads/spatten/traces/ (regenerated and compared by the tests).</summary>
 public static class SyntheticTraceCatalog
 {
+    /// <summary>How the shipped traces' probabilities were computed (recorded in their `source` line).</summary>
+    public const string InterpreterName = "the Einsum interpreter running workloads/attention/attention-3pass.yaml (tensor A)";
+
     public static readonly IReadOnlyList<SyntheticTraceRecipe> All =
     [
         new("synthetic-bert-tiny.trace", new AttentionModel("tiny-bert", 4, 4, 16), new SummarizationTask(32), 2021),
