@@ -50,6 +50,13 @@ public sealed record LayerPass(
 }
 
 /// <summary>
+/// The dense attention shape one pass leaves after pruning: what a dense engine (FuseMax array, GPU kernel) would run
+/// for it. <see cref="ValueRowsPerQuery"/> and the bit widths carry local-V pruning and quantisation for engines that
+/// can exploit them.
+/// </summary>
+public sealed record PrunedLayerShape(int Queries, int Keys, int Heads, int HeadDim, int ValueRowsPerQuery, int KeyBits, int ValueBits);
+
+/// <summary>
 /// The pruned per-layer workload of one benchmark under one technique set: immutable, engine-independent, and the
 /// single input every cost model consumes (the SpAtten engine here; the FuseMax array and GPU models can consume the
 /// same record). <see cref="Mode"/> says whether the keep decisions came from ratios or from attention traces.
@@ -79,4 +86,13 @@ public sealed record PrunedWorkload(
     public long SelectionAdds => Passes.Sum(p => p.TokenImportanceAdds + p.HeadImportanceAdds + p.RefetchCompares);
 
     public IEnumerable<TopKCall> AllTopKCalls => Passes.SelectMany(p => p.SerialTopK.Concat(p.LocalValueTopK));
+
+    /// <summary>
+    /// The distinct per-pass shapes with how many passes have each: evaluate a dense cost model once per shape and
+    /// weight by the count to price the pruned workload on another engine.
+    /// </summary>
+    public IReadOnlyList<(PrunedLayerShape Shape, int Passes)> ShapeGroups() =>
+        [.. Passes.GroupBy(p => new PrunedLayerShape(p.Queries, p.AliveTokens, p.AliveHeads, HeadDim,
+                p.Queries * p.AliveHeads == 0 ? 0 : (int)(p.PvPairs / ((long)p.Queries * p.AliveHeads)), p.KeyBits, p.ValueBits))
+            .Select(g => (g.Key, g.Count()))];
 }

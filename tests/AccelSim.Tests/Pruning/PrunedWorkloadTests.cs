@@ -75,6 +75,17 @@ public class PrunedWorkloadTests
     }
 
     [Fact]
+    public void ShapeGroupsCoverEveryPassForOtherEngines()
+    {
+        var b = SpattenStudy.LoadBenchmarks([BertPath]).Single(x => x.Name == "bert-base/sst-2");
+        var w = PrunedWorkloadBuilder.Build(b, TechniqueSet.All);
+        var groups = w.ShapeGroups();
+        Assert.Equal(w.Passes.Length, groups.Sum(g => g.Passes));
+        Assert.Equal(w.QkPairs, groups.Sum(g => (long)g.Shape.Queries * g.Shape.Keys * g.Shape.Heads * g.Passes));
+        Assert.All(groups, g => Assert.Equal((64, 8, 8), (g.Shape.HeadDim, g.Shape.KeyBits, g.Shape.ValueBits)));
+    }
+
+    [Fact]
     public void SelectionWorkIsCounted()
     {
         var b = Summarization("""
