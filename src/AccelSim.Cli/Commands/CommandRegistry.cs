@@ -12,5 +12,6 @@ public static class CommandRegistry
         yield return ValidateCommand.Build(stdout, stderr);
         yield return EvalCommand.Create(stdout, stderr);
         yield return ImportCommand.Create(stdout);
+        yield return ReproduceCommand.Create(stdout, stderr);
     }
 }
