@@ -1,0 +1,247 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using AccelSim.Core;
+using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
+using YamlDotNet.RepresentationModel;
+
+namespace AccelSim.Experiments.Sweeps;
+
+/// <summary>
+/// One `path=value` override of a YAML spec, e.g. `pe_array.rows=128` or `levels[2].capacity=1048576`.
+/// A leading `+` (<see cref="AddsField"/>) allows adding a field the file does not have; without it a
+/// missing field is an error, so a typo never silently does nothing.
+/// </summary>
+public sealed record SpecOverride(string Path, string Value, bool AddsField = false, SourceLocation? Origin = null)
+{
+    /// <summary>Parses `KEY=VALUE` or `+KEY=VALUE` as given to `--set`.</summary>
+    public static SpecOverride Parse(string assignment, string field = "--set")
+    {
+        var eq = assignment.IndexOf('=');
+        if (eq <= 0)
+            throw new InputException(null, field, $"expected KEY=VALUE, got '{assignment}'");
+        var key = assignment[..eq].Trim();
+        var value = assignment[(eq + 1)..].Trim();
+        var adds = key.StartsWith('+');
+        if (adds) key = key[1..];
+        if (key.Length == 0)
+            throw new InputException(null, field, $"expected KEY=VALUE, got '{assignment}'");
+        return new SpecOverride(key, value, adds);
+    }
+
+    public override string ToString() => (AddsField ? "+" : "") + Path + "=" + Value;
+}
+
+/// <summary>
+/// Applies <see cref="SpecOverride"/>s to a YAML document by editing its text in place, so that every
+/// untouched field keeps its line and column and the spec's own parser still reports `FILE:LINE:COL`.
+/// A replaced scalar stays on its line; a new field is inserted after the last entry of its mapping.
+/// </summary>
+public static class YamlOverrides
+{
+    /// <summary>Loads <paramref name="file"/> (or an empty document when null) with the overrides applied.</summary>
+    public static YNode Load(string? file, string text, IReadOnlyList<SpecOverride> overrides, string fieldPrefix = "")
+    {
+        var name = file ?? "<" + (fieldPrefix.Length > 0 ? fieldPrefix.TrimEnd('.') : "spec") + " overrides>";
+        var edited = Apply(text, name, overrides, fieldPrefix);
+        return YNode.LoadText(edited, name);
+    }
+
+    /// <summary>Returns <paramref name="text"/> with every override applied in order.</summary>
+    public static string Apply(string text, string fileName, IReadOnlyList<SpecOverride> overrides, string fieldPrefix = "")
+    {
+        foreach (var o in overrides)
+            text = ApplyOne(text, fileName, o, fieldPrefix);
+        return text;
+    }
+
+    private abstract record Segment;
+    private sealed record KeySegment(string Key) : Segment;
+    private sealed record IndexSegment(int Index) : Segment;
+
+    private static readonly Regex SegmentPattern = new(@"^(?<key>[^.\[\]]+)(?<idx>(\[\d+\])*)$", RegexOptions.Compiled);
+
+    private static List<Segment> ParsePath(SpecOverride o, string fieldPrefix)
+    {
+        var segments = new List<Segment>();
+        foreach (var part in o.Path.Split('.'))
+        {
+            var m = SegmentPattern.Match(part);
+            if (!m.Success)
+                throw Fail(o, fieldPrefix, $"malformed field path '{o.Path}' (expected names separated by '.', with optional [index])");
+            segments.Add(new KeySegment(m.Groups["key"].Value));
+            foreach (var idx in m.Groups["idx"].Value.Split('[', StringSplitOptions.RemoveEmptyEntries))
+                segments.Add(new IndexSegment(int.Parse(idx.TrimEnd(']'), Invariant.Culture)));
+        }
+        return segments;
+    }
+
+    private static InputException Fail(SpecOverride o, string fieldPrefix, string problem) =>
+        new(o.Origin, fieldPrefix + o.Path, problem);
+
+    private static string ApplyOne(string text, string fileName, SpecOverride o, string fieldPrefix)
+    {
+        var segments = ParsePath(o, fieldPrefix);
+        if (o.Value.Contains('\n') || o.Value.Contains('\r'))
+            throw Fail(o, fieldPrefix, "value must be on one line");
+        if (string.IsNullOrWhiteSpace(text)) text = "{}";
+        var root = Parse(text, fileName, o, fieldPrefix);
+        if (root is null || root is YamlScalarNode { Value: null or "" or "~" or "null" })
+        {
+            text = "{}";
+            root = Parse(text, fileName, o, fieldPrefix);
+        }
+
+        YamlNode node = root!;
+        var walked = new StringBuilder();
+        for (var i = 0; i < segments.Count; i++)
+        {
+            var segment = segments[i];
+            var where = walked.Length == 0 ? "the document root" : $"'{walked}'";
+            switch (segment)
+            {
+                case KeySegment { Key: var key }:
+                    if (node is not YamlMappingNode map)
+                        throw Fail(o, fieldPrefix, $"{where} in {fileName} is a {Kind(node)}, not a mapping");
+                    if (map.Children.TryGetValue(new YamlScalarNode(key), out var child))
+                    {
+                        node = child;
+                        break;
+                    }
+                    if (!o.AddsField)
+                        throw Fail(o, fieldPrefix,
+                            $"{fileName} has no field '{Append(walked, key)}' (write +{fieldPrefix}{o.Path} to add it)");
+                    var rest = segments.Skip(i + 1).ToList();
+                    if (rest.Any(s => s is IndexSegment))
+                        throw Fail(o, fieldPrefix, "cannot create a list element; only mapping fields can be added");
+                    var keys = new[] { key }.Concat(rest.Cast<KeySegment>().Select(s => s.Key)).ToList();
+                    return InsertField(text, map, keys, FormatScalar(o.Value), o, fieldPrefix);
+                case IndexSegment { Index: var index }:
+                    if (node is not YamlSequenceNode seq)
+                        throw Fail(o, fieldPrefix, $"{where} in {fileName} is a {Kind(node)}, not a list");
+                    if (index >= seq.Children.Count)
+                        throw Fail(o, fieldPrefix, $"index {index} is out of range: {where} has {seq.Children.Count} elements");
+                    node = seq.Children[index];
+                    break;
+            }
+            walked.Append(segment switch
+            {
+                KeySegment k => (walked.Length == 0 ? "" : ".") + k.Key,
+                IndexSegment ix => $"[{ix.Index}]",
+                _ => "",
+            });
+        }
+
+        var replacement = FormatScalar(o.Value);
+        switch (node)
+        {
+            case YamlScalarNode scalar when scalar.Style is ScalarStyle.Literal or ScalarStyle.Folded:
+                throw Fail(o, fieldPrefix, $"'{walked}' in {fileName} is a multi-line block scalar; edit the file instead");
+            case YamlScalarNode scalar when scalar.Start.Index == scalar.End.Index:
+                // An empty value (`key:`): its position is unreliable, so insert right after the key's colon.
+                var at = AfterColon(text, FindKeyEnd(root!, scalar));
+                return text[..at] + " " + replacement + text[at..];
+            case YamlScalarNode scalar:
+                return Splice(text, scalar.Start.Index, scalar.End.Index, replacement);
+            case YamlMappingNode { Style: MappingStyle.Flow } or YamlSequenceNode { Style: SequenceStyle.Flow }
+                when node.Start.Line == node.End.Line:
+                return Splice(text, node.Start.Index, node.End.Index, replacement);
+            default:
+                throw Fail(o, fieldPrefix, $"'{walked}' in {fileName} is a {Kind(node)}; only values on one line can be set");
+        }
+    }
+
+    private static string Append(StringBuilder walked, string key) => walked.Length == 0 ? key : walked + "." + key;
+
+    private static YamlNode? Parse(string text, string fileName, SpecOverride o, string fieldPrefix)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(text));
+        }
+        catch (YamlException e)
+        {
+            // Surface the file's own syntax error with its location.
+            throw new InputException(new SourceLocation(fileName, (int)e.Start.Line, (int)e.Start.Column), null,
+                "malformed YAML: " + e.Message.ReplaceLineEndings(" "));
+        }
+        return stream.Documents.Count == 0 ? null : stream.Documents[0].RootNode;
+    }
+
+    private static string Kind(YamlNode node) => node switch
+    {
+        YamlScalarNode => "scalar",
+        YamlSequenceNode => "list",
+        YamlMappingNode => "mapping",
+        _ => "node",
+    };
+
+    private static string Splice(string text, long start, long end, string replacement) =>
+        text[..(int)start] + replacement + text[(int)end..];
+
+    /// <summary>A plain scalar when YAML reads it back unchanged, a flow collection as written, else double-quoted.</summary>
+    public static string FormatScalar(string value)
+    {
+        if (value.Length == 0) return "\"\"";
+        if ((value.StartsWith('[') && value.EndsWith(']')) || (value.StartsWith('{') && value.EndsWith('}'))) return value;
+        if (PlainSafe.IsMatch(value)) return value;
+        return "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+    }
+
+    private static readonly Regex PlainSafe = new(@"^[A-Za-z0-9_+\-][A-Za-z0-9_.+\-/]*$", RegexOptions.Compiled);
+
+    private static string InsertField(string text, YamlMappingNode map, IReadOnlyList<string> keys, string value,
+        SpecOverride o, string fieldPrefix)
+    {
+        var entry = keys[^1] + ": " + value;
+        for (var i = keys.Count - 2; i >= 0; i--) entry = keys[i] + ": {" + entry + "}";
+
+        if (map.Style == MappingStyle.Flow)
+        {
+            var close = (int)map.End.Index - 1;
+            while (close > 0 && text[close] != '}') close--;
+            if (text[close] != '}') throw Fail(o, fieldPrefix, "could not locate the end of the flow mapping");
+            var sep = map.Children.Count > 0 ? ", " : "";
+            return text[..close] + sep + entry + text[close..];
+        }
+
+        var indent = new string(' ', Math.Max(0, (int)map.Start.Column - 1));
+        var at = LastEnd(text, map);
+        return text[..at] + "\n" + indent + entry + text[at..];
+    }
+
+    /// <summary>Text index just past the last value written inside a block node.</summary>
+    private static int LastEnd(string text, YamlNode node)
+    {
+        switch (node)
+        {
+            case YamlMappingNode { Style: not MappingStyle.Flow } map when map.Children.Count > 0:
+                var (key, value) = map.Children.Last();
+                if (value is YamlScalarNode s && s.Start.Index == s.End.Index)
+                    return AfterColon(text, (int)key.End.Index);
+                return LastEnd(text, value);
+            case YamlSequenceNode { Style: not SequenceStyle.Flow } seq when seq.Children.Count > 0:
+                return LastEnd(text, seq.Children.Last());
+            default:
+                return (int)node.End.Index;
+        }
+    }
+
+    private static int AfterColon(string text, int keyEnd)
+    {
+        var i = keyEnd;
+        while (i < text.Length && text[i] != ':') i++;
+        return Math.Min(i + 1, text.Length);
+    }
+
+    private static int FindKeyEnd(YamlNode root, YamlScalarNode value)
+    {
+        foreach (var node in root.AllNodes)
+            if (node is YamlMappingNode map)
+                foreach (var (k, v) in map.Children)
+                    if (ReferenceEquals(v, value))
+                        return (int)k.End.Index;
+        return (int)value.Start.Index;
+    }
+}
