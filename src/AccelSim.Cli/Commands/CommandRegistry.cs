@@ -1,4 +1,5 @@
 using System.CommandLine;
+using AccelSim.Experiments.Sweeps;
 
 namespace AccelSim.Cli;
 
@@ -7,6 +8,9 @@ public static class CommandRegistry
 {
     public static IEnumerable<Command> All(TextWriter stdout, TextWriter stderr)
     {
-        yield break;
+        yield return SweepCommand.Create(stdout, stderr, BuiltInEvaluators.CreateRegistry);
+        yield return MergeCommand.Create(stdout, stderr);
+        yield return PlotCommand.Create(stdout, stderr);
+        yield return ReportCommand.Create(stdout, stderr);
     }
 }

@@ -39,16 +39,16 @@ internal static class BarPlots
                 .Select(row => comparison.Speedup(row, yCol)))).ToArray()).ToList();
 
         for (var s = 0; s < groups.Count; s++)
-            AddGroupedSeries(plot, groups[s].Length == 0 ? PlotStyle.Humanize(y, t.Info(y)) + " speedup" : groups[s],
+            AddGroupedSeries(plot, groups[s].Length == 0 ? PaperStyle.Humanize(y, t.Info(y)) + " speedup" : groups[s],
                 s, groups.Count, series[s]);
 
-        var line = plot.Add.HorizontalLine(1, PlotStyle.LineWidth, Colors.Black, LinePattern.Dashed);
+        var line = plot.Add.HorizontalLine(1, PaperStyle.LineWidth, Colors.Black, LinePattern.Dashed);
         line.LegendText = "baseline (" + comparison.Label + ")";
 
-        PlotStyle.Apply(plot, r.Title ?? $"Speedup over {comparison.Label}" + (x is null ? "" : $" by {ResultTable.ShortName(x)}"),
+        PaperStyle.Apply(plot, r.Title ?? $"{PaperStyle.Humanize(y, t.Info(y))} speedup over {comparison.Label}",
             x is null ? "" : ResultTable.ShortName(t.Name(x)),
-            $"Speedup ({PlotStyle.Humanize(y, t.Info(y)).ToLowerInvariant()}, baseline / point, x)");
-        PlotStyle.CategoryTicks(plot, categories);
+            $"Speedup over {comparison.Label} (×)");
+        PaperStyle.CategoryTicks(plot, categories);
         FinishBars(plot, series.SelectMany(v => v), showLegend: true);
     }
 
@@ -67,7 +67,7 @@ internal static class BarPlots
             return categories.Select(cat => Stats.Mean(cat.Rows.Select(row => t.Number(row, c)))).ToArray();
         }).ToList();
         var totals = categories.Select((_, i) => values.Sum(v => double.IsFinite(v[i]) ? v[i] : 0)).ToArray();
-        var (factor, shownUnit) = PlotStyle.Rescale(totals.DefaultIfEmpty(0).Max(), unit);
+        var (factor, shownUnit) = PaperStyle.Rescale(totals.DefaultIfEmpty(0).Max(), unit);
 
         var bases = new double[categories.Count];
         for (var k = 0; k < ys.Count; k++)
@@ -83,17 +83,17 @@ internal static class BarPlots
                     ValueBase = bases[c],
                     Value = bases[c] + v * factor,
                     Size = 0.6,
-                    FillColor = PlotStyle.Colour(k),
+                    FillColor = PaperStyle.Colour(k),
                     LineWidth = 0,
                 });
                 bases[c] += v * factor;
             }
             var series = plot.Add.Bars(bars);
-            series.LegendText = PlotStyle.Humanize(ys[k], t.Info(ys[k]));
-            series.Color = PlotStyle.Colour(k);
+            series.LegendText = PaperStyle.Humanize(ys[k], t.Info(ys[k]));
+            series.Color = PaperStyle.Colour(k);
         }
-        PlotStyle.Apply(plot, r.Title ?? "Energy breakdown", XLabel(t, x, r.Group), PlotStyle.AxisLabel("Energy", shownUnit));
-        PlotStyle.CategoryTicks(plot, [.. categories.Select(c => c.Label)]);
+        PaperStyle.Apply(plot, r.Title ?? "Energy breakdown", XLabel(t, x, r.Group), PaperStyle.AxisLabel("Energy", shownUnit));
+        PaperStyle.CategoryTicks(plot, [.. categories.Select(c => c.Label)]);
         FinishBars(plot, bases, showLegend: true);
     }
 
@@ -117,20 +117,20 @@ internal static class BarPlots
             foreach (var y in ys)
             {
                 var c = t.Column(y);
-                labels.Add((g.Length > 0 ? g + " " : "") + PlotStyle.Humanize(y, t.Info(y)));
+                labels.Add((g.Length > 0 ? g + " " : "") + PaperStyle.Humanize(y, t.Info(y)));
                 series.Add([.. categories.Select(cat => scale * Stats.Mean(Enumerable.Range(0, t.Count)
                     .Where(row => t.Text(row, xCol) == cat && (gCol < 0 || t.Text(row, gCol) == g))
                     .Select(row => t.Number(row, c))))]);
             }
         for (var s = 0; s < series.Count; s++) AddGroupedSeries(plot, labels[s], s, series.Count, series[s]);
 
-        PlotStyle.Apply(plot, r.Title ?? "Utilisation per array", ResultTable.ShortName(t.Name(x)),
+        PaperStyle.Apply(plot, r.Title ?? "Utilisation per array", ResultTable.ShortName(t.Name(x)),
             fraction ? "Utilisation (% of peak)" : "Utilisation");
-        PlotStyle.CategoryTicks(plot, categories);
+        PaperStyle.CategoryTicks(plot, categories);
         var max = series.SelectMany(v => v).Where(double.IsFinite).DefaultIfEmpty(0).Max();
         plot.Axes.SetLimitsY(0, Math.Max(fraction ? 100 : max, max) * 1.08);
         plot.Axes.SetLimitsX(-0.6, categories.Count - 0.4);
-        PlotStyle.ShowLegendOutside(plot);
+        PaperStyle.ShowLegendOutside(plot);
     }
 
     // ---- helpers ----
@@ -147,13 +147,13 @@ internal static class BarPlots
                 Position = c - GroupWidth / 2 + width * (s + 0.5),
                 Value = values[c],
                 Size = width * 0.92,
-                FillColor = PlotStyle.Colour(s),
+                FillColor = PaperStyle.Colour(s),
                 LineWidth = 0,
             });
         }
         var series = plot.Add.Bars(bars);
         series.LegendText = label;
-        series.Color = PlotStyle.Colour(s);
+        series.Color = PaperStyle.Colour(s);
     }
 
     private static void FinishBars(Plot plot, IEnumerable<double> values, bool showLegend)
@@ -161,7 +161,7 @@ internal static class BarPlots
         var max = values.Where(double.IsFinite).DefaultIfEmpty(1).Max();
         plot.Axes.AutoScale();
         plot.Axes.SetLimitsY(0, Math.Max(max, 1e-300) * 1.1);
-        if (showLegend) PlotStyle.ShowLegendOutside(plot);
+        if (showLegend) PaperStyle.ShowLegendOutside(plot);
     }
 
     internal sealed record Category(string Label, IReadOnlyList<int> Rows);

@@ -45,25 +45,25 @@ internal static class PointPlots
             var ridge = Math.Log10(p / bw);
             double[] rx = [lo, ridge, hi];
             double[] ry = [Math.Log10(bw) + lo, Math.Log10(p), Math.Log10(p)];
-            var line = plot.Add.ScatterLine(rx, ry, roofs.Count == 1 ? Colors.Black : PlotStyle.Colour(k).Darken(0.3));
-            line.LineWidth = PlotStyle.LineWidth;
+            var line = plot.Add.ScatterLine(rx, ry, roofs.Count == 1 ? Colors.Black : PaperStyle.Colour(k).Darken(0.3));
+            line.LineWidth = PaperStyle.LineWidth;
             line.LinePattern = LinePattern.Solid;
             var owners = gCol < 0 ? [] : valid.Where(i => peak(i) == p && bandwidth(i) == bw).Select(i => t.Text(i, gCol)).Distinct().ToList();
             line.LegendText = owners.Count == 1
                 ? $"roof {owners[0]}"
-                : $"roof {PlotStyle.Si(p)}FLOP/s, {PlotStyle.Si(bw)}B/s";
+                : $"roof {PaperStyle.Si(p)}FLOP/s, {PaperStyle.Si(bw)}B/s";
         }
         AddPointGroups(plot, t, valid, gCol, i => Math.Log10(xs[i]), i => Math.Log10(ys[i]), "measured");
 
         var yLo = Math.Min(valid.Min(i => Math.Log10(ys[i])), roofs.Min(rf => Math.Log10(rf.Bw) + lo));
         var yHi = roofs.Max(rf => Math.Log10(rf.Peak));
         yHi = Math.Max(yHi, valid.Max(i => Math.Log10(ys[i])));
-        PlotStyle.Apply(plot, r.Title ?? "Roofline", PlotStyle.AxisLabel("Operational intensity", t.Info(x).Unit is { Length: > 0 } u ? u : "FLOP/B"),
-            PlotStyle.AxisLabel("Performance", t.Info(y).Unit is { Length: > 0 } v ? v : "FLOP/s"));
-        PlotStyle.LogTicks(plot.Axes.Bottom, lo, hi);
-        PlotStyle.LogTicks(plot.Axes.Left, yLo, yHi);
+        PaperStyle.Apply(plot, r.Title ?? "Roofline", PaperStyle.AxisLabel("Operational intensity", t.Info(x).Unit is { Length: > 0 } u ? u : "FLOP/B"),
+            PaperStyle.AxisLabel("Performance", t.Info(y).Unit is { Length: > 0 } v ? v : "FLOP/s"));
+        PaperStyle.LogTicks(plot.Axes.Bottom, lo, hi);
+        PaperStyle.LogTicks(plot.Axes.Left, yLo, yHi);
         plot.Axes.SetLimits(lo, hi, yLo - 0.2, yHi + 0.3);
-        PlotStyle.ShowLegendOutside(plot);
+        PaperStyle.ShowLegendOutside(plot);
     }
 
     public static void Pareto(Plot plot, ResultTable t, PlotRequest r)
@@ -79,10 +79,11 @@ internal static class PointPlots
         if (valid.Count == 0) throw NoPositive(t, "pareto");
 
         var (xInfo, yInfo) = (t.Info(x), t.Info(y));
-        var (xf, xUnit) = PlotStyle.Rescale(valid.Max(i => Math.Abs(xs[i])), xInfo.Unit);
-        var (yf, yUnit) = PlotStyle.Rescale(valid.Max(i => Math.Abs(ys[i])), yInfo.Unit);
         var logX = UseLog(r.XScale, valid.Select(i => xs[i]));
         var logY = UseLog(r.YScale, valid.Select(i => ys[i]));
+        // Log axes show SI-prefixed ticks in base units; linear axes rescale the unit instead.
+        var (xf, xUnit) = logX ? PaperStyle.ToBase(xInfo.Unit) : PaperStyle.Rescale(valid.Max(i => Math.Abs(xs[i])), xInfo.Unit);
+        var (yf, yUnit) = logY ? PaperStyle.ToBase(yInfo.Unit) : PaperStyle.Rescale(valid.Max(i => Math.Abs(ys[i])), yInfo.Unit);
         double Px(int i) => logX ? Math.Log10(xs[i] * xf) : xs[i] * xf;
         double Py(int i) => logY ? Math.Log10(ys[i] * yf) : ys[i] * yf;
 
@@ -92,18 +93,18 @@ internal static class PointPlots
         var frontLocal = Stats.ParetoFront(valid.Select(i => xs[i]).ToList(), valid.Select(i => ys[i]).ToList());
         var front = frontLocal.Select(k => valid[k]).ToList();
         var frontLine = plot.Add.Scatter(front.Select(Px).ToArray(), front.Select(Py).ToArray(), Colors.Black);
-        frontLine.LineWidth = PlotStyle.LineWidth + 1;
-        frontLine.MarkerSize = PlotStyle.MarkerSize + 4;
+        frontLine.LineWidth = PaperStyle.LineWidth + 1;
+        frontLine.MarkerSize = PaperStyle.MarkerSize + 4;
         frontLine.MarkerShape = MarkerShape.OpenCircle;
         frontLine.MarkerLineWidth = 3;
         frontLine.ConnectStyle = ConnectStyle.StepHorizontal;
         frontLine.LegendText = $"Pareto front ({front.Count} of {valid.Count})";
 
-        PlotStyle.Apply(plot, r.Title ?? $"Pareto front: {PlotStyle.Humanize(y, yInfo).ToLowerInvariant()} vs {PlotStyle.Humanize(x, xInfo).ToLowerInvariant()}",
-            PlotStyle.AxisLabel(PlotStyle.Humanize(x, xInfo), xUnit), PlotStyle.AxisLabel(PlotStyle.Humanize(y, yInfo), yUnit));
-        if (logX) PlotStyle.LogTicks(plot.Axes.Bottom, valid.Min(Px), valid.Max(Px));
-        if (logY) PlotStyle.LogTicks(plot.Axes.Left, valid.Min(Py), valid.Max(Py));
-        PlotStyle.ShowLegendOutside(plot);
+        PaperStyle.Apply(plot, r.Title ?? $"Pareto front: {PaperStyle.Humanize(y, yInfo).ToLowerInvariant()} vs {PaperStyle.Humanize(x, xInfo).ToLowerInvariant()}",
+            PaperStyle.AxisLabel(PaperStyle.Humanize(x, xInfo), xUnit), PaperStyle.AxisLabel(PaperStyle.Humanize(y, yInfo), yUnit));
+        if (logX) PaperStyle.LogTicks(plot.Axes.Bottom, valid.Min(Px), valid.Max(Px));
+        if (logY) PaperStyle.LogTicks(plot.Axes.Left, valid.Min(Py), valid.Max(Py));
+        PaperStyle.ShowLegendOutside(plot);
     }
 
     public static void Parity(Plot plot, ResultTable t, PlotRequest r)
@@ -118,8 +119,8 @@ internal static class PointPlots
         if (valid.Count == 0) throw NoPositive(t, "parity");
 
         var unit = t.Info(x).Unit;
-        var (f, shownUnit) = PlotStyle.Rescale(valid.Max(i => Math.Max(xs[i], ys[i])), unit);
         var log = r.XScale != AxisScale.Linear;
+        var (f, shownUnit) = log ? PaperStyle.ToBase(unit) : PaperStyle.Rescale(valid.Max(i => Math.Max(xs[i], ys[i])), unit);
         double P(double v) => log ? Math.Log10(v * f) : v * f;
         var lo = valid.Min(i => Math.Min(P(xs[i]), P(ys[i])));
         var hi = valid.Max(i => Math.Max(P(xs[i]), P(ys[i])));
@@ -131,13 +132,13 @@ internal static class PointPlots
         var band = log
             ? plot.Add.FillY(line, [lo + Math.Log10(0.9), hi + Math.Log10(0.9)], [lo + Math.Log10(1.1), hi + Math.Log10(1.1)])
             : plot.Add.FillY(line, [lo * 0.9, hi * 0.9], [lo * 1.1, hi * 1.1]);
-        band.FillColor = PlotStyle.Colour(0).WithAlpha(0.15);
+        band.FillColor = PaperStyle.Colour(0).WithAlpha(0.15);
         band.LineWidth = 0;
         var within = valid.Count(i => Math.Abs(ys[i] / xs[i] - 1) <= 0.1);
         band.LegendText = $"±10% ({within} of {valid.Count} within)";
 
         var identity = plot.Add.ScatterLine(line, line, Colors.Black);
-        identity.LineWidth = PlotStyle.LineWidth - 1;
+        identity.LineWidth = PaperStyle.LineWidth - 1;
         identity.LinePattern = LinePattern.Dashed;
         identity.LegendText = "y = x";
 
@@ -145,16 +146,16 @@ internal static class PointPlots
         AddPointGroups(plot, t, valid, gCol, i => P(xs[i]), i => P(ys[i]), "points");
 
         var geo = Stats.GeoMean(valid.Select(i => ys[i] / xs[i]));
-        PlotStyle.Apply(plot, r.Title ?? $"Predicted vs measured (geomean ratio {Invariant.Sig(geo, 3)})",
-            PlotStyle.AxisLabel("Measured " + PlotStyle.Humanize(x, t.Info(x)).ToLowerInvariant(), shownUnit),
-            PlotStyle.AxisLabel("Predicted " + PlotStyle.Humanize(y, t.Info(y)).ToLowerInvariant(), shownUnit));
+        PaperStyle.Apply(plot, r.Title ?? $"Predicted vs measured (geomean ratio {Invariant.Sig(geo, 3)})",
+            PaperStyle.AxisLabel(Role("Measured", PaperStyle.Humanize(x, t.Info(x))), shownUnit),
+            PaperStyle.AxisLabel(Role("Predicted", PaperStyle.Humanize(y, t.Info(y))), shownUnit));
         if (log)
         {
-            PlotStyle.LogTicks(plot.Axes.Bottom, lo, hi);
-            PlotStyle.LogTicks(plot.Axes.Left, lo, hi);
+            PaperStyle.LogTicks(plot.Axes.Bottom, lo, hi);
+            PaperStyle.LogTicks(plot.Axes.Left, lo, hi);
         }
         plot.Axes.SetLimits(lo, hi, lo, hi);
-        PlotStyle.ShowLegendOutside(plot);
+        PaperStyle.ShowLegendOutside(plot);
     }
 
     public static void Line(Plot plot, ResultTable t, PlotRequest r)
@@ -172,7 +173,7 @@ internal static class PointPlots
         var logX = UseLog(r.XScale, xsAll.Where(double.IsFinite));
         var logY = UseLog(r.YScale, allY);
         var unit = t.Info(ys[0]).Unit;
-        var (yf, yUnit) = PlotStyle.Rescale(allY.Select(Math.Abs).DefaultIfEmpty(0).Max(), unit);
+        var (yf, yUnit) = logY ? PaperStyle.ToBase(unit) : PaperStyle.Rescale(allY.Select(Math.Abs).DefaultIfEmpty(0).Max(), unit);
 
         var s = 0;
         foreach (var g in groups)
@@ -188,26 +189,35 @@ internal static class PointPlots
                         ? gm : Stats.Mean(grp.Select(i => t.Number(i, yCol)))))
                     .Where(p => (!logX || p.X > 0) && (!logY || p.Y > 0)).ToList();
                 var scatter = plot.Add.Scatter(points.Select(p => logX ? Math.Log10(p.X) : p.X).ToArray(),
-                    points.Select(p => logY ? Math.Log10(p.Y * yf) : p.Y * yf).ToArray(), PlotStyle.Colour(s));
-                scatter.LineWidth = PlotStyle.LineWidth;
-                scatter.MarkerSize = PlotStyle.MarkerSize;
-                scatter.MarkerShape = PlotStyle.Marker(s);
+                    points.Select(p => logY ? Math.Log10(p.Y * yf) : p.Y * yf).ToArray(), PaperStyle.Colour(s));
+                scatter.LineWidth = PaperStyle.LineWidth;
+                scatter.MarkerSize = PaperStyle.MarkerSize;
+                scatter.MarkerShape = PaperStyle.Marker(s);
                 scatter.LegendText = (g.Length > 0 ? g + (ys.Count > 1 ? " " : "") : "") +
-                                     (ys.Count > 1 || g.Length == 0 ? PlotStyle.Humanize(y, t.Info(y)) : "");
+                                     (ys.Count > 1 || g.Length == 0 ? PaperStyle.Humanize(y, t.Info(y)) : "");
                 s++;
             }
-        PlotStyle.Apply(plot, r.Title ?? $"{PlotStyle.Humanize(ys[0], t.Info(ys[0]))} vs {ResultTable.ShortName(t.Name(x))}",
-            ResultTable.ShortName(t.Name(x)), PlotStyle.AxisLabel(ys.Count == 1 ? PlotStyle.Humanize(ys[0], t.Info(ys[0])) : "Value", yUnit));
-        if (logX) PlotStyle.LogTicks(plot.Axes.Bottom, Math.Log10(xsAll.Where(v => v > 0).Min()), Math.Log10(xsAll.Where(v => v > 0).Max()));
+        PaperStyle.Apply(plot, r.Title ?? $"{PaperStyle.Humanize(ys[0], t.Info(ys[0]))} vs {ResultTable.ShortName(t.Name(x))}",
+            ResultTable.ShortName(t.Name(x)), PaperStyle.AxisLabel(ys.Count == 1 ? PaperStyle.Humanize(ys[0], t.Info(ys[0])) : "Value", yUnit));
+        // A sweep axis has few distinct values: tick exactly those.
+        var distinctX = xsAll.Where(v => double.IsFinite(v) && (!logX || v > 0)).Distinct().Order().ToList();
+        if (distinctX.Count <= 12)
+            plot.Axes.Bottom.SetTicks([.. distinctX.Select(v => logX ? Math.Log10(v) : v)],
+                [.. distinctX.Select(v => logX ? PaperStyle.Si(v) : Invariant.Num(v))]);
+        else if (logX) PaperStyle.LogTicks(plot.Axes.Bottom, Math.Log10(distinctX[0]), Math.Log10(distinctX[^1]));
         if (logY)
         {
             var positive = allY.Where(v => v > 0).Select(v => Math.Log10(v * yf)).ToList();
-            if (positive.Count > 0) PlotStyle.LogTicks(plot.Axes.Left, positive.Min(), positive.Max());
+            if (positive.Count > 0) PaperStyle.LogTicks(plot.Axes.Left, positive.Min(), positive.Max());
         }
-        PlotStyle.ShowLegendOutside(plot);
+        PaperStyle.ShowLegendOutside(plot);
     }
 
     // ---- helpers ----
+
+    /// <summary>"Measured latency", unless the column name already says so.</summary>
+    private static string Role(string role, string name) =>
+        name.Contains(role, StringComparison.OrdinalIgnoreCase) ? name : role + " " + name.ToLowerInvariant();
 
     private static void AddPointGroups(Plot plot, ResultTable t, IReadOnlyList<int> rows, int gCol,
         Func<int, double> px, Func<int, double> py, string ungroupedLabel, double alpha = 0.9)
@@ -216,9 +226,9 @@ internal static class PointPlots
         for (var s = 0; s < groups.Count; s++)
         {
             var mine = rows.Where(i => gCol < 0 || t.Text(i, gCol) == groups[s]).ToList();
-            var points = plot.Add.ScatterPoints(mine.Select(px).ToArray(), mine.Select(py).ToArray(), PlotStyle.Colour(s).WithAlpha(alpha));
-            points.MarkerSize = PlotStyle.MarkerSize;
-            points.MarkerShape = PlotStyle.Marker(s);
+            var points = plot.Add.ScatterPoints(mine.Select(px).ToArray(), mine.Select(py).ToArray(), PaperStyle.Colour(s).WithAlpha(alpha));
+            points.MarkerSize = PaperStyle.MarkerSize;
+            points.MarkerShape = PaperStyle.Marker(s);
             points.LegendText = groups[s].Length == 0 ? ungroupedLabel : groups[s];
         }
     }
@@ -233,12 +243,18 @@ internal static class PointPlots
         return i => t.Number(i, c);
     }
 
+    /// <summary>Auto: log when the values are positive and span more than 100x, or more than 8x in a geometric
+    /// progression (a `factor:` range such as 256, 512, ... 4096).</summary>
     private static bool UseLog(AxisScale scale, IEnumerable<double> values)
     {
         if (scale != AxisScale.Auto) return scale == AxisScale.Log;
-        var list = values.Where(double.IsFinite).ToList();
-        if (list.Count == 0 || list.Any(v => v <= 0)) return false;
-        return list.Max() / list.Min() > 100;
+        var list = values.Where(double.IsFinite).Distinct().Order().ToList();
+        if (list.Count < 2 || list[0] <= 0) return false;
+        var span = list[^1] / list[0];
+        if (span > 100) return true;
+        if (span < 8 || list.Count < 3) return false;
+        var ratios = list.Zip(list.Skip(1), (a, b) => b / a).ToList();
+        return ratios.Max() / ratios.Min() < 1.01;
     }
 
     private static InputException NoPositive(ResultTable t, string kind) =>

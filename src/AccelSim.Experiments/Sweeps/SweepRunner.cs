@@ -98,6 +98,7 @@ public static class SweepRunner
         var evaluated = 0;
         var failed = 0;
         string? firstError = null;
+        var firstErrorIndex = int.MaxValue;
         var firstErrorIsInput = false;
         var aborted = false;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -170,8 +171,10 @@ public static class SweepRunner
                     if (item.Error is not null)
                     {
                         failed++;
-                        if (firstError is null)
+                        // Report the failure with the lowest index, so the message does not depend on timing.
+                        if (item.Index < firstErrorIndex)
                         {
+                            firstErrorIndex = item.Index;
                             firstError = $"point {item.Index}: {item.Error}";
                             firstErrorIsInput = item.ErrorIsInput;
                         }

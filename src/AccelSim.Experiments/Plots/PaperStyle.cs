@@ -9,7 +9,7 @@ namespace AccelSim.Experiments.Plots;
 /// Paper-size styling shared by every plot: explicit font sizes for a 1200x800 px figure (readable when
 /// scaled to one column), thick lines, large markers and a colour-blind-safe palette.
 /// </summary>
-public static class PlotStyle
+public static class PaperStyle
 {
     public const float TitleSize = 30;
     public const float AxisLabelSize = 26;
@@ -35,11 +35,19 @@ public static class PlotStyle
 
     public static MarkerShape Marker(int i) => Markers[i % Markers.Length];
 
+    /// <summary>A sans-serif face: DejaVu Sans when installed (most Linux machines), else the system's sans.</summary>
+    public static readonly string FontName =
+        Fonts.GetTypeface("DejaVu Sans", false, false)?.FamilyName == "DejaVu Sans" ? "DejaVu Sans" : Fonts.Sans;
+
     public static void Apply(Plot plot, string title, string xLabel, string yLabel)
     {
+        plot.Font.Set(FontName, FontWeight.Normal, FontSlant.Upright, FontSpacing.Normal);
         plot.Title(title, TitleSize);
         plot.XLabel(xLabel, AxisLabelSize);
         plot.YLabel(yLabel, AxisLabelSize);
+        plot.Axes.Title.Label.Bold = true;
+        plot.Axes.Bottom.Label.Bold = true;
+        plot.Axes.Left.Label.Bold = true;
         plot.Axes.Bottom.TickLabelStyle.FontSize = TickLabelSize;
         plot.Axes.Left.TickLabelStyle.FontSize = TickLabelSize;
         plot.Axes.Bottom.MajorTickStyle.Length = 8;
@@ -123,6 +131,7 @@ public static class PlotStyle
     public static (double Factor, string Unit) Rescale(double maxAbs, string unit)
     {
         if (!double.IsFinite(maxAbs) || maxAbs <= 0) return (1, unit);
+        if (unit == "um^2" && maxAbs >= 1e5) return (1e-6, "mm^2");
         double toBase = 1;
         var baseUnit = unit;
         if (!ScalableUnits.Contains(unit))
@@ -140,18 +149,33 @@ public static class PlotStyle
         return (toBase / 1e-12, "p" + baseUnit);
     }
 
+    /// <summary>The value in SI base units: (1e-12, "J") for "pJ"; for log axes, whose ticks carry the SI prefix.</summary>
+    public static (double Factor, string Unit) ToBase(string unit)
+    {
+        if (ScalableUnits.Contains(unit)) return (1, unit);
+        var prefix = UnitPrefixes.FirstOrDefault(p => unit.StartsWith(p.Prefix, StringComparison.Ordinal) &&
+                                                      ScalableUnits.Contains(unit[p.Prefix.Length..]));
+        return prefix.Prefix is null ? (1, unit) : (prefix.Factor, unit[prefix.Prefix.Length..]);
+    }
+
+    private static readonly string[] UnitSuffixes =
+        ["_s", "_ms", "_us", "_ns", "_cycles", "_pJ", "_nJ", "_uJ", "_mJ", "_J", "_bytes", "_B", "_um2", "_mm2",
+         "_flops_per_s", "_flop_per_s", "_per_s", "_flops_per_byte"];
+
     /// <summary>"Latency" for `latency_s`, "Energy dram" for `energy_dram_pJ`, "seq_len" for `workload.seq_len`.</summary>
     public static string Humanize(string column, MetricInfo? info = null)
     {
         var name = ResultTable.ShortName(column);
-        if (info is { Unit.Length: > 0 } && name.EndsWith("_" + info.Unit, StringComparison.Ordinal))
-            name = name[..^(info.Unit.Length + 1)];
-        foreach (var suffix in new[] { "_bytes", "_flops_per_s", "_per_s" })
-            if (name.EndsWith(suffix, StringComparison.Ordinal) && name.Length > suffix.Length)
+        foreach (var suffix in UnitSuffixes.Prepend(info is { Unit.Length: > 0 } ? "_" + info.Unit : "_"))
+            if (suffix.Length > 1 && name.EndsWith(suffix, StringComparison.Ordinal) && name.Length > suffix.Length)
+            {
                 name = name[..^suffix.Length];
+                break;
+            }
         name = name.Replace('_', ' ');
         return name.Length == 0 ? column : char.ToUpperInvariant(name[0]) + name[1..];
     }
 
-    public static string AxisLabel(string text, string unit) => unit.Length == 0 ? text : $"{text} ({unit})";
+    public static string AxisLabel(string text, string unit) =>
+        unit.Length == 0 || unit == "fraction" ? text : $"{text} ({unit.Replace("^2", "²").Replace("um", "µm")})";
 }
