@@ -94,7 +94,7 @@ public static class SweepCommand
             else
                 stdout.WriteLine(
                     $"{spec.Name}: {Invariant.Grouped(result.Evaluated)} points in {PlainProgress.Duration(result.Elapsed.TotalSeconds)} " +
-                    $"({Invariant.Sig(result.PointsPerSecond, 3)} points/s on {options.Jobs} jobs)" +
+                    $"({PlainProgress.Rate(result.PointsPerSecond)} points/s on {options.Jobs} jobs)" +
                     (result.AlreadyDone > 0 ? $", {Invariant.Grouped(result.AlreadyDone)} done before" : "") +
                     $"; {Invariant.Grouped(result.AlreadyDone + result.Evaluated)}/{Invariant.Grouped(result.ShardPoints)} rows in {result.ResultsPath}" +
                     (reportPath is null ? "" : $"; report {reportPath}"));

@@ -37,15 +37,19 @@ public sealed class ResultTable
     public SweepMetadata? Metadata { get; }
     public int Count => Rows.Count;
 
-    /// <summary>Reads a CSV with a header. A torn last line (an interrupted run) is ignored. The sweep.json beside
+    /// <summary>Reads a CSV with a header. In a sweep folder a torn last line (an interrupted run) is ignored. The sweep.json beside
     /// the file, if any, supplies parameter columns, metric units and the baseline.</summary>
     public static ResultTable Load(string csvPath, SweepMetadata? metadata = null)
     {
         if (!File.Exists(csvPath)) throw new InputException(SourceLocation.FileOnly(csvPath), null, "file not found");
         metadata ??= SweepMetadata.TryReadBeside(csvPath);
         var text = File.ReadAllText(csvPath, ResultsFile.Utf8);
-        var end = text.LastIndexOf('\n');
-        text = end < 0 ? text : text[..(end + 1)];
+        if (metadata is not null)
+        {
+            // A sweep's results file may end in a row torn by a kill; every complete row ends with '\n'.
+            var end = text.LastIndexOf('\n');
+            text = end < 0 ? text : text[..(end + 1)];
+        }
         using var csv = CsvReader.FromText(text, new CsvReaderOptions { HasHeader = true, TrackLineNumbers = true });
         var rows = new List<string[]>();
         string[]? header = null;

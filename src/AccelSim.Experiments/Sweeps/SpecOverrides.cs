@@ -186,8 +186,8 @@ public static class YamlOverrides
             case YamlScalarNode scalar:
                 return Splice(text, scalar.Start.Index, scalar.End.Index, replacement);
             case YamlMappingNode { Style: MappingStyle.Flow } or YamlSequenceNode { Style: SequenceStyle.Flow }
-                when node.Start.Line == node.End.Line:
-                return Splice(text, node.Start.Index, node.End.Index, replacement);
+                when FlowEnd(text, (int)node.Start.Index) is var end && end > 0 && !text[(int)node.Start.Index..end].Contains('\n'):
+                return Splice(text, node.Start.Index, end, replacement);
             default:
                 throw Fail(o, fieldPrefix, $"'{walked}' in {fileName} is a {Kind(node)}; only values on one line can be set");
         }
@@ -241,9 +241,8 @@ public static class YamlOverrides
 
         if (map.Style == MappingStyle.Flow)
         {
-            var close = (int)map.End.Index - 1;
-            while (close > 0 && text[close] != '}') close--;
-            if (text[close] != '}') throw Fail(o, fieldPrefix, "could not locate the end of the flow mapping");
+            var close = FlowEnd(text, (int)map.Start.Index) - 1;
+            if (close < 0 || text[close] != '}') throw Fail(o, fieldPrefix, "could not locate the end of the flow mapping");
             var sep = map.Children.Count > 0 ? ", " : "";
             return text[..close] + sep + entry + text[close..];
         }
@@ -265,9 +264,44 @@ public static class YamlOverrides
                 return LastEnd(text, value);
             case YamlSequenceNode { Style: not SequenceStyle.Flow } seq when seq.Children.Count > 0:
                 return LastEnd(text, seq.Children.Last());
+            case YamlMappingNode or YamlSequenceNode:
+                // YamlDotNet gives collections no end mark: find the closing bracket of a flow collection.
+                return Math.Max(FlowEnd(text, (int)node.Start.Index), (int)node.Start.Index);
             default:
                 return (int)node.End.Index;
         }
+    }
+
+    /// <summary>Index just past the bracket closing the flow collection that opens at <paramref name="start"/>
+    /// (quotes respected); -1 when there is none.</summary>
+    private static int FlowEnd(string text, int start)
+    {
+        if (start >= text.Length || text[start] is not ('[' or '{')) return -1;
+        var depth = 0;
+        char? quote = null;
+        for (var i = start; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (quote is { } q)
+            {
+                if (c == '\\' && q == '"') i++;
+                else if (c == q) quote = null;
+                continue;
+            }
+            switch (c)
+            {
+                case '"' or '\'':
+                    quote = c;
+                    break;
+                case '[' or '{':
+                    depth++;
+                    break;
+                case ']' or '}':
+                    if (--depth == 0) return i + 1;
+                    break;
+            }
+        }
+        return -1;
     }
 
     private static int AfterColon(string text, int keyEnd)

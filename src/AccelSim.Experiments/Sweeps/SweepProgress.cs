@@ -70,8 +70,12 @@ public sealed class PlainProgress(TextWriter output, TimeSpan interval) : ISweep
         var eta = rate > 0 && evaluated < _pending ? ", ETA " + Duration((_pending - evaluated) / rate) : "";
         var failures = failed > 0 ? $", {Invariant.Grouped(failed)} failed" : "";
         return $"{_title}: {Invariant.Grouped(_alreadyDone + evaluated)}/{Invariant.Grouped(_alreadyDone + _pending)} points " +
-               $"({percent.ToString("0.0", Invariant.Culture)}%){failures}, {Invariant.Sig(rate, 3)} points/s, elapsed {Duration(elapsed.TotalSeconds)}{eta}";
+               $"({percent.ToString("0.0", Invariant.Culture)}%){failures}, {Rate(rate)} points/s, elapsed {Duration(elapsed.TotalSeconds)}{eta}";
     }
+
+    /// <summary>A rate for humans: 12,345 or 3.2 (no exponent).</summary>
+    public static string Rate(double perSecond) =>
+        perSecond >= 100 ? Invariant.Grouped((long)Math.Round(perSecond)) : perSecond.ToString("0.##", Invariant.Culture);
 
     public static string Duration(double seconds)
     {
