@@ -48,12 +48,22 @@ public static class PaperStyle
         plot.Axes.Title.Label.Bold = true;
         plot.Axes.Bottom.Label.Bold = true;
         plot.Axes.Left.Label.Bold = true;
+        // Linear ticks: plain numbers in the readable range, SI prefixes beyond it (1.5T, not 1,500,000,000,000).
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = LinearTick };
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = LinearTick };
         plot.Axes.Bottom.TickLabelStyle.FontSize = TickLabelSize;
         plot.Axes.Left.TickLabelStyle.FontSize = TickLabelSize;
         plot.Axes.Bottom.MajorTickStyle.Length = 8;
         plot.Axes.Left.MajorTickStyle.Length = 8;
         plot.Legend.FontSize = LegendSize;
         plot.Grid.MajorLineColor = Colors.Black.WithAlpha(0.12);
+    }
+
+    public static string LinearTick(double value)
+    {
+        var mag = Math.Abs(value);
+        if (mag < 1e-12) return "0";
+        return mag >= 1e4 || mag < 1e-2 ? Si(value) : value.ToString("0.###", Invariant.Culture);
     }
 
     /// <summary>Puts the legend to the right of the data area (it never hides bars or points).</summary>

@@ -68,37 +68,48 @@ public static class PlotFactory
     /// </summary>
     public static IReadOnlyList<PlotRequest> DefaultRequests(ResultTable table)
     {
+        const int maxGroups = 8;
+        const int maxBarCategories = 16;
         var requests = new List<PlotRequest>();
         var parameters = table.ParameterColumns;
         var metrics = table.MetricInfos().ToList();
-        var varying = parameters.Where(p => table.Distinct(table.Column(p)).Count > 1).ToList();
+        int Distinct(string column) => table.Distinct(table.Column(column)).Count;
+        var varying = parameters.Where(p => Distinct(p) > 1).ToList();
         var time = metrics.FirstOrDefault(m => m.Kind == MetricKind.Time);
         var baseline = table.Baseline;
-        var group = baseline.Length == 1 ? baseline[0].Key : varying.Skip(1).FirstOrDefault();
+        // Series: the baseline parameter, else the first parameter with a handful of values.
+        var group = baseline.Length == 1 && Distinct(baseline[0].Key) <= maxGroups
+            ? baseline[0].Key
+            : varying.FirstOrDefault(p => Distinct(p) <= maxGroups && p != varying.FirstOrDefault(q => Distinct(q) > maxGroups));
         var x = varying.FirstOrDefault(p => p != group);
+        var bars = x is not null && Distinct(x) <= maxBarCategories;
 
-        if (time is not null && !baseline.IsEmpty)
+        if (time is not null && !baseline.IsEmpty && (x is null || bars))
             requests.Add(new PlotRequest { Kind = PlotKind.Speedup, X = x, Group = group, Y = [time.Name] });
 
         var energy = metrics.Where(m => m.Kind == MetricKind.Energy).ToList();
         var parts = energy.Where(m => !IsTotal(m.Name)).ToList();
-        if (parts.Count >= 2 && x is not null)
+        if (parts.Count >= 2 && x is not null && bars)
             requests.Add(new PlotRequest { Kind = PlotKind.Energy, X = x, Group = group, Y = [.. parts.Select(m => m.Name)] });
 
         var util = metrics.Where(m => m.Kind == MetricKind.Utilization).ToList();
         if (util.Count > 0 && x is not null)
-            requests.Add(new PlotRequest { Kind = PlotKind.Utilization, X = x, Group = group, Y = [.. util.Select(m => m.Name)] });
+            requests.Add(bars
+                ? new PlotRequest { Kind = PlotKind.Utilization, X = x, Group = group, Y = [.. util.Select(m => m.Name)] }
+                : new PlotRequest { Kind = PlotKind.Line, X = x, Group = group, Y = [.. util.Select(m => m.Name)], YScale = AxisScale.Linear });
 
         var intensity = metrics.FirstOrDefault(m => m.Kind == MetricKind.Intensity);
         var attained = metrics.FirstOrDefault(m => m.Kind == MetricKind.Throughput && !IsMachinePeak(m.Name));
         if (intensity is not null && attained is not null && table.Has("peak_flops") && table.Has("memory_bandwidth"))
-            requests.Add(new PlotRequest { Kind = PlotKind.Roofline, X = intensity.Name, Y = [attained.Name], Group = group ?? x });
+            requests.Add(new PlotRequest { Kind = PlotKind.Roofline, X = intensity.Name, Y = [attained.Name], Group = group });
 
         var cost = metrics.FirstOrDefault(m => m.Kind == MetricKind.Area) ?? energy.FirstOrDefault(m => IsTotal(m.Name)) ?? energy.FirstOrDefault();
         if (time is not null && cost is not null)
             requests.Add(new PlotRequest { Kind = PlotKind.Pareto, X = time.Name, Y = [cost.Name], Group = group });
 
-        if (requests.Count == 0 && x is not null && metrics.FirstOrDefault(m => m.IsNumeric) is { } first)
+        if (time is not null && x is not null && !bars && table.IsNumeric(table.Column(x)))
+            requests.Add(new PlotRequest { Kind = PlotKind.Line, X = x, Group = group, Y = [time.Name] });
+        if (requests.Count == 0 && x is not null && table.IsNumeric(table.Column(x)) && metrics.FirstOrDefault(m => m.IsNumeric) is { } first)
             requests.Add(new PlotRequest { Kind = PlotKind.Line, X = x, Y = [first.Name], Group = group });
         return requests;
     }

@@ -115,7 +115,7 @@ public static class MarkdownReport
             Table(sb, ["parameter", "values", "count"], md.Parameters.Select(p => new[]
             {
                 Code(p.Name),
-                string.Join(", ", p.Values.Take(12)) + (p.Count > 12 ? ", …" : ""),
+                string.Join(", ", p.Values.Take(12).Select(v => FormatCell(v, digits))) + (p.Count > 12 ? ", …" : ""),
                 Invariant.Grouped(p.Count),
             }).ToList());
             sb.Append("## Metrics\n\n");
@@ -180,7 +180,7 @@ public static class MarkdownReport
             if (rows.Count == 0) continue;
             var r0 = m.Better == Better.Lower ? rows.MinBy(r => ok.Number(r, c)) : rows.MaxBy(r => ok.Number(r, c));
             best.Add([Code(m.Name), m.Better == Better.Lower ? "lowest" : "highest", Num(ok.Number(r0, c), digits) + Unit(m.Unit),
-                string.Join(", ", parameters.Select(p => ResultTable.ShortName(p) + "=" + ok.Text(r0, ok.Column(p))))]);
+                string.Join(", ", parameters.Select(p => ResultTable.ShortName(p) + "=" + FormatCell(ok.Text(r0, ok.Column(p)), digits)))]);
         }
         if (best.Count > 0)
         {

@@ -149,7 +149,7 @@ public sealed class TerminalProgress : ISweepProgress
     public void Dispose()
     {
         _stop.Set();
-        _ready.Dispose();
+        _renderer?.Wait(TimeSpan.FromSeconds(1));
     }
 }
 

@@ -193,16 +193,6 @@ public sealed class SweepSpec
         if (_documents.Count < MaxCachedDocuments) _documents.TryAdd(key, node);
         return node;
     }
-
-    /// <summary>One-paragraph summary used by `sweep --help`-style output and reports.</summary>
-    public string Summary()
-    {
-        var sb = new StringBuilder();
-        sb.Append(Invariant.Grouped(PointCount)).Append(" points of engine ").Append(Engine);
-        foreach (var axis in Axes)
-            sb.Append(", ").Append(string.Join("+", axis.Names.Select(n => n.Name))).Append(" x").Append(axis.Count);
-        return sb.ToString();
-    }
 }
 
 /// <summary>`--shard i/N`: shard <see cref="Index"/> (0-based) of <see cref="Count"/> takes points i, i+N, i+2N...</summary>
