@@ -140,55 +140,145 @@ public static class ResultsFile
         return end < 0 ? line[start..] : line[start..end];
     }
 
-    /// <summary>
-    /// Rewrites <paramref name="path"/> with its rows in canonical order (ascending point index), atomically
-    /// (temporary file, fsync, rename). Duplicate indices must not occur; identical duplicates are dropped.
-    /// </summary>
-    public static void Canonicalize(string path) => WriteCanonical(path, File.ReadLines(path, Utf8).First(),
-        ReadRows(path).ToList());
+    /// <summary>Where one row lies in a results file: its point index and byte range (newline included).</summary>
+    public readonly record struct RowLocation(int Index, int Source, long Offset, int Length);
 
-    /// <summary>The rows of a results file (header skipped, torn tail ignored) with their point index.</summary>
-    public static IEnumerable<(int Index, string Line)> ReadRows(string path)
+    /// <summary>A scanned results file: the header bytes' length and every complete row (a torn tail is ignored).</summary>
+    public sealed record ScannedFile(string Path, int HeaderLength, List<RowLocation> Rows);
+
+    /// <summary>
+    /// Finds every complete row of a results file without holding its text: 16 bytes per row, so a sweep of
+    /// tens of millions of points can be sorted and merged. The point index is parsed from the row's first field.
+    /// </summary>
+    public static ScannedFile Scan(string path, int source = 0)
     {
-        var text = File.ReadAllText(path, Utf8);
-        var end = text.LastIndexOf('\n');
-        if (end < 0) yield break;
-        var lineNumber = 0;
-        foreach (var line in text[..end].Split('\n'))
+        var rows = new List<RowLocation>();
+        using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16);
+        var buffer = new byte[1 << 16];
+        long position = 0, lineStart = 0;
+        var headerLength = -1;
+        var lineNumber = 1;
+        long index = 0;
+        var digits = 0;
+        var inIndex = true;
+        int read;
+        while ((read = fs.Read(buffer, 0, buffer.Length)) > 0)
         {
-            lineNumber++;
-            if (lineNumber == 1) continue;
-            yield return (ParseIndex(line, path, lineNumber), line);
+            for (var i = 0; i < read; i++, position++)
+            {
+                var b = buffer[i];
+                if (b == (byte)'\n')
+                {
+                    if (headerLength < 0) headerLength = (int)(position + 1);
+                    else
+                    {
+                        if (digits == 0 || inIndex) throw Corrupt(path, lineNumber, "row does not start with a point index");
+                        rows.Add(new RowLocation((int)index, source, lineStart, (int)(position + 1 - lineStart)));
+                    }
+                    lineNumber++;
+                    lineStart = position + 1;
+                    index = 0;
+                    digits = 0;
+                    inIndex = true;
+                }
+                else if (headerLength >= 0 && inIndex)
+                {
+                    if (b is >= (byte)'0' and <= (byte)'9' && digits < 10)
+                    {
+                        index = index * 10 + (b - '0');
+                        digits++;
+                    }
+                    else if (b == (byte)',' && digits > 0 && index <= int.MaxValue) inIndex = false;
+                    else throw Corrupt(path, lineNumber, "row does not start with a point index");
+                }
+            }
         }
+        return new ScannedFile(path, Math.Max(headerLength, 0), rows);
     }
 
-    public static void WriteCanonical(string path, string header, IReadOnlyList<(int Index, string Line)> rows)
+    /// <summary>Rewrites <paramref name="path"/> with its rows in canonical order (ascending point index),
+    /// atomically (temporary file, fsync, rename).</summary>
+    public static void Canonicalize(string path)
     {
-        var sorted = rows.OrderBy(r => r.Index).ToList();
+        var scanned = Scan(path);
+        WriteCanonical(path, [scanned]);
+    }
+
+    /// <summary>
+    /// Writes the rows of <paramref name="sources"/> to <paramref name="path"/> in ascending point index under the
+    /// first source's header. A point present in several sources must have byte-identical rows (one is kept);
+    /// different rows for one point are an error. Returns the rows written and the duplicates dropped.
+    /// </summary>
+    public static (int Rows, int Duplicates) WriteCanonical(string path, IReadOnlyList<ScannedFile> sources)
+    {
+        var all = sources.SelectMany(s => s.Rows).ToArray();
+        Array.Sort(all, (a, b) => a.Index != b.Index ? a.Index.CompareTo(b.Index) : a.Source.CompareTo(b.Source));
+        var handles = sources.Select(s => File.OpenHandle(s.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite)).ToArray();
         var tmp = path + ".tmp";
-        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
-        using (var writer = new StreamWriter(fs, Utf8, 1 << 16))
+        var rows = 0;
+        var duplicates = 0;
+        try
         {
-            writer.NewLine = "\n";
-            writer.Write(header);
-            writer.Write('\n');
-            var last = -1;
-            string? lastLine = null;
-            foreach (var (index, line) in sorted)
+            using var output = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+            var header = new byte[sources[0].HeaderLength];
+            RandomAccess.Read(handles[0], header, 0);
+            output.Write(header);
+
+            var chunk = new byte[1 << 20];
+            var pending = (Source: -1, Offset: 0L, Length: 0);
+            void Flush()
             {
-                if (index == last)
+                // Adjacent rows of one file are copied as one read: nearly sorted files copy at disk speed.
+                var done = 0L;
+                while (done < pending.Length)
                 {
-                    if (line != lastLine) throw new InputException(SourceLocation.FileOnly(path), null, $"conflicting rows for point {index}");
+                    var n = (int)Math.Min(chunk.Length, pending.Length - done);
+                    var got = RandomAccess.Read(handles[pending.Source], chunk.AsSpan(0, n), pending.Offset + done);
+                    if (got <= 0) throw new IOException($"{sources[pending.Source].Path} changed while it was being sorted");
+                    output.Write(chunk, 0, got);
+                    done += got;
+                }
+                pending = (-1, 0, 0);
+            }
+
+            for (var i = 0; i < all.Length; i++)
+            {
+                var row = all[i];
+                if (i > 0 && all[i - 1].Index == row.Index)
+                {
+                    if (!SameBytes(handles, all[i - 1], row))
+                        throw new InputException(SourceLocation.FileOnly(sources[row.Source].Path), null,
+                            $"point {row.Index} differs from the row in {sources[all[i - 1].Source].Path}; the engine is not deterministic or the folders were edited");
+                    duplicates++;
                     continue;
                 }
-                writer.Write(line);
-                writer.Write('\n');
-                last = index;
-                lastLine = line;
+                if (pending.Source == row.Source && pending.Offset + pending.Length == row.Offset && pending.Length < (1 << 24))
+                    pending.Length += row.Length;
+                else
+                {
+                    if (pending.Source >= 0) Flush();
+                    pending = (row.Source, row.Offset, row.Length);
+                }
+                rows++;
             }
-            writer.Flush();
-            fs.Flush(flushToDisk: true);
+            if (pending.Source >= 0) Flush();
+            output.Flush(flushToDisk: true);
+        }
+        finally
+        {
+            foreach (var h in handles) h.Dispose();
         }
         File.Move(tmp, path, overwrite: true);
+        return (rows, duplicates);
+    }
+
+    private static bool SameBytes(Microsoft.Win32.SafeHandles.SafeFileHandle[] handles, RowLocation a, RowLocation b)
+    {
+        if (a.Length != b.Length) return false;
+        var x = new byte[a.Length];
+        var y = new byte[b.Length];
+        RandomAccess.Read(handles[a.Source], x, a.Offset);
+        RandomAccess.Read(handles[b.Source], y, b.Offset);
+        return x.AsSpan().SequenceEqual(y);
     }
 }

@@ -24,9 +24,8 @@ public static class SweepMerger
                 throw new InputException(SourceLocation.FileOnly(input), "--out", "the output folder must differ from the inputs");
 
         SweepMetadata? first = null;
-        string? header = null;
-        var rows = new Dictionary<int, (string Line, string From)>();
-        var duplicates = 0;
+        byte[]? header = null;
+        var scanned = new List<ResultsFile.ScannedFile>();
         foreach (var input in inputs)
         {
             var metadataPath = Path.Combine(input, SweepMetadata.FileName);
@@ -38,26 +37,17 @@ public static class SweepMerger
 
             var results = Path.Combine(input, SweepMetadata.ResultsFileName);
             if (!File.Exists(results)) continue;
-            var inputHeader = File.ReadLines(results, ResultsFile.Utf8).FirstOrDefault();
-            if (inputHeader is null) continue;
-            header ??= inputHeader;
-            if (inputHeader != header)
-                throw new InputException(new SourceLocation(results, 1, 1), null, $"header differs from the other inputs'");
-
-            foreach (var (index, line) in ResultsFile.ReadRows(results))
-            {
-                if (index < 0 || index >= metadata.PointCount)
-                    throw new InputException(SourceLocation.FileOnly(results), null, $"point {index} is outside the sweep");
-                if (rows.TryGetValue(index, out var existing))
-                {
-                    if (existing.Line != line)
-                        throw new InputException(SourceLocation.FileOnly(results), null,
-                            $"point {index} differs from the row in {existing.From}; the engine is not deterministic or the folders were edited");
-                    duplicates++;
-                    continue;
-                }
-                rows.Add(index, (line, results));
-            }
+            var file = ResultsFile.Scan(results, scanned.Count);
+            if (file.HeaderLength == 0) continue;
+            var fileHeader = new byte[file.HeaderLength];
+            using (var fs = File.OpenRead(results)) fs.ReadExactly(fileHeader);
+            header ??= fileHeader;
+            if (!fileHeader.AsSpan().SequenceEqual(header))
+                throw new InputException(new SourceLocation(results, 1, 1), null, "header differs from the other inputs'");
+            foreach (var row in file.Rows)
+                if (row.Index >= metadata.PointCount)
+                    throw new InputException(SourceLocation.FileOnly(results), null, $"point {row.Index} is outside the sweep");
+            scanned.Add(file);
         }
 
         Directory.CreateDirectory(outputDirectory);
@@ -66,10 +56,19 @@ public static class SweepMerger
             throw new InputException(SourceLocation.FileOnly(outResults), null, "already exists; pass --force to overwrite it");
 
         var metadataOut = first! with { Shard = null };
-        header ??= ResultsFile.FormatLine(metadataOut.Columns);
-        ResultsFile.WriteCanonical(outResults, header, [.. rows.Select(kv => (kv.Key, kv.Value.Line))]);
+        int rows, duplicates;
+        if (scanned.Count == 0)
+        {
+            File.WriteAllText(outResults, ResultsFile.FormatLine(metadataOut.Columns) + "\n", ResultsFile.Utf8);
+            (rows, duplicates) = (0, 0);
+        }
+        else
+        {
+            (rows, duplicates) = ResultsFile.WriteCanonical(outResults, scanned);
+        }
         metadataOut.Write(Path.Combine(outputDirectory, SweepMetadata.FileName));
-        return new MergeResult(outResults, metadataOut.PointCount, rows.Count, duplicates, MissingRanges(rows.Keys, metadataOut.PointCount));
+        var present = scanned.SelectMany(f => f.Rows.Select(r => r.Index));
+        return new MergeResult(outResults, metadataOut.PointCount, rows, duplicates, MissingRanges(present, metadataOut.PointCount));
     }
 
     private static List<(int From, int To)> MissingRanges(IEnumerable<int> present, int count)
