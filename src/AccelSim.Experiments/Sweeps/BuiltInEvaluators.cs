@@ -9,8 +9,8 @@ public static class BuiltInEvaluators
     {
         var registry = new EvaluatorRegistry();
         registry.Register(new AnalyticRooflineEvaluator());
-        // Engines from the other areas register here, e.g.:
-        //   registry.Register("fusemax", () => new FuseMaxEvaluator());
+        registry.Register(new GpuPointEvaluator());
+        registry.Register(new CascadeAnalysisEvaluator());
         return registry;
     }
 }
