@@ -18,5 +18,6 @@ public static class CommandRegistry
         yield return ReportCommand.Create(stdout, stderr);
         yield return MergeCommand.Create(stdout, stderr);
         yield return ImportCommand.Create(stdout);
+        yield return CompletionCommand.Create(stdout);
     }
 }
