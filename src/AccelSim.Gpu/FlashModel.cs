@@ -60,7 +60,7 @@ internal static class FlashModel
         int splits = 1;
         var slots = gpu.SmCount * c;
         var streamK = k.DecodePartition == DecodePartition.StreamK && baseCtas < slots && maxIter > 1;
-        if (!streamK && !k.OAccumulatorInGlobal)
+        if (!streamK)
             splits = SplitHeuristic(baseCtas, gpu.SmCount, maxIter);
 
         // A grid smaller than SMs x resident CTAs leaves SMs with fewer co-resident CTAs than the occupancy limit.
@@ -248,38 +248,27 @@ internal static class FlashModel
         var alu = aluOps / gpu.Fp32LanesPerSm;
 
         double kvTile = bc * (d + dv) * e, smem, l2, tmem = 0;
-        if (k.WarpsSplitKeys)
+        switch (k.Mma)
         {
-            // FA1: every warp needs all query rows; K stays in registers, V slices are read once; partial outputs
-            // of the warps are reduced through shared memory (write + read, FP32).
-            smem = w * br * d * e + bc * dv * e + 2 * w * br * dv * 4;
-            l2 = pass.KvResident ? kvTile * br / Math.Max(1.0, s.QueryLen) : kvTile;
-            if (k.OAccumulatorInGlobal) l2 += br * (d * e + dv * 4 * 2 + 16);
+            case MmaClass.MmaSync:
+                // Warps split the query rows: each warp loads the whole K and V tile from shared memory (ldmatrix),
+                // Q is re-read from shared memory every iteration; cp.async writes the incoming tile.
+                smem = br * d * e + w * bc * (d + dv) * e + kvTile;
+                break;
+            case MmaClass.Wgmma:
+                // Each consumer warpgroup (64 rows) reads K and V (B operands) once; Q (A of QK^T) once; TMA writes the tile.
+                var warpgroups = Math.Max(1.0, br / 64);
+                smem = br * d * e + warpgroups * bc * (d + dv) * e + kvTile;
+                if (s.DType == DataType.Fp8) smem += 2 * bc * dv * e;   // FP8: in-kernel transpose of V (FA3 Sec. 3.3)
+                break;
+            default:
+                // tcgen05: one MMA per 128-row Q tile reads Q and K / V from shared memory; P comes from TMEM.
+                var qTiles = Math.Max(1.0, br / 128);
+                smem = br * d * e + qTiles * bc * (d + dv) * e + kvTile;
+                tmem = br * bc * (4 + 4 + 2) + pass.RescaleFraction * br * dv * 8;  // S write+read, P write, O correction
+                break;
         }
-        else
-        {
-            switch (k.Mma)
-            {
-                case MmaClass.MmaSync:
-                    // Warps split the query rows: each warp loads the whole K and V tile from shared memory (ldmatrix),
-                    // Q is re-read from shared memory every iteration; cp.async writes the incoming tile.
-                    smem = br * d * e + w * bc * (d + dv) * e + kvTile;
-                    break;
-                case MmaClass.Wgmma:
-                    // Each consumer warpgroup (64 rows) reads K and V (B operands) once; Q (A of QK^T) once; TMA writes the tile.
-                    var warpgroups = Math.Max(1.0, br / 64);
-                    smem = br * d * e + warpgroups * bc * (d + dv) * e + kvTile;
-                    if (s.DType == DataType.Fp8) smem += 2 * bc * dv * e;   // FP8: in-kernel transpose of V (FA3 Sec. 3.3)
-                    break;
-                default:
-                    // tcgen05: one MMA per 128-row Q tile reads Q and K / V from shared memory; P comes from TMEM.
-                    var qTiles = Math.Max(1.0, br / 128);
-                    smem = br * d * e + qTiles * bc * (d + dv) * e + kvTile;
-                    tmem = br * bc * (4 + 4 + 2) + pass.RescaleFraction * br * dv * 8;  // S write+read, P write, O correction
-                    break;
-            }
-            l2 = kvTile;
-        }
+        l2 = kvTile;
         return new IterationCost(tensor, mufu, alu, smem, l2, tmem);
     }
 
@@ -413,9 +402,7 @@ internal static class FlashModel
         if (forward)
         {
             var stages = k.Mma == MmaClass.MmaSync ? 1 : 2;
-            smem = k.WarpsSplitKeys
-                ? bc * (d + dv) * e + br * d * e + tile.Warps * br * dv * 4
-                : br * d * e + stages * bc * (d + dv) * e;
+            smem = br * d * e + stages * bc * (d + dv) * e;
         }
         else
         {

@@ -20,6 +20,13 @@ public enum CausalOrder { Ascending, HeaviestFirst }
 
 public enum DecodePartition { SplitKv, StreamK }
 
+/// <summary>
+/// Loop order of the forward pass. QueryOuter (FlashAttention-2 onwards): a CTA owns a query block and streams the
+/// key blocks past it, keeping O in registers. KvOuter (FlashAttention-1): a CTA holds a key block and streams the
+/// query rows past it, round-tripping O and the softmax statistics through global memory.
+/// </summary>
+public enum LoopOrder { QueryOuter, KvOuter }
+
 /// <summary>A CTA tile: query rows, keys per iteration, warps.</summary>
 public sealed record TileConfig(int BlockRows, int BlockKeys, int Warps);
 
@@ -38,7 +45,6 @@ public sealed record PassConfig
     public double ExpHiddenFraction { get; init; }
     public double ExpEmulatedFraction { get; init; }
     public double ExpPolyFmaOps { get; init; } = 8;
-    public bool KvResident { get; init; }
     public required int RegsPerThread { get; init; }
     public required ExplainedFactor Efficiency { get; init; }
 
@@ -71,7 +77,7 @@ public sealed record KernelFamily
     // Flash
     public MmaClass Mma { get; init; }
     public bool WarpsSplitKeys { get; init; }
-    public bool OAccumulatorInGlobal { get; init; }
+    public LoopOrder LoopOrder { get; init; } = LoopOrder.QueryOuter;
     public bool WarpSpecialised { get; init; }
     public bool PingPong { get; init; }
     public bool IntraWarpgroupPipelining { get; init; }
@@ -125,8 +131,9 @@ public static class KernelCatalogLoader
     private static KernelFamily ParseFamily(YNode node, IDictionary<string, string> sources)
     {
         node.ExpectOnlyKeys("name", "display", "aliases", "algorithm", "source", "architectures", "dtypes",
-            "gemm_efficiency", "mma", "warp_split", "o_accumulator_in_global", "warp_specialised", "pingpong",
-            "intra_warpgroup_pipelining", "two_cta_mma_bwd", "persistent", "causal_order", "decode_partition", "fwd", "bwd");
+            "gemm_efficiency", "mma", "warp_split", "warp_specialised", "pingpong",
+            "intra_warpgroup_pipelining", "two_cta_mma_bwd", "persistent", "causal_order", "decode_partition", "loop_order",
+            "fwd", "bwd");
         var name = node.Req("name").Text.Trim();
         var sourceNode = node.Req("source");
         if (!sources.ContainsKey(sourceNode.Text.Trim()))
@@ -174,13 +181,17 @@ public static class KernelCatalogLoader
         if (split is not ("queries" or "keys")) throw node.Req("warp_split").Error("expected queries or keys");
         var order = node.OptString("causal_order") ?? "ascending";
         if (order is not ("ascending" or "heaviest_first")) throw node.Req("causal_order").Error("expected ascending or heaviest_first");
+        var loopOrder = node.OptString("loop_order") ?? "q_outer";
+        if (loopOrder is not ("q_outer" or "kv_outer")) throw node.Req("loop_order").Error("expected q_outer or kv_outer");
+        if ((split == "keys") != (loopOrder == "kv_outer"))
+            throw node.Req("warp_split").Error("warps split the keys exactly in the kv_outer (FlashAttention-1) loop order");
         var partition = node.OptString("decode_partition") ?? "split_kv";
         if (partition is not ("split_kv" or "stream_k")) throw node.Req("decode_partition").Error("expected split_kv or stream_k");
         return family with
         {
             Mma = mma,
             WarpsSplitKeys = split == "keys",
-            OAccumulatorInGlobal = node.OptBool("o_accumulator_in_global") ?? false,
+            LoopOrder = loopOrder == "kv_outer" ? LoopOrder.KvOuter : LoopOrder.QueryOuter,
             WarpSpecialised = node.OptBool("warp_specialised") ?? false,
             PingPong = node.OptBool("pingpong") ?? false,
             IntraWarpgroupPipelining = node.OptBool("intra_warpgroup_pipelining") ?? false,
@@ -228,7 +239,7 @@ public static class KernelCatalogLoader
     {
         if (forward)
             node.ExpectOnlyKeys("tiles", "fp8_tiles", "softmax_alu_ops_per_element", "rescale_ops_per_output_element",
-                "rescale_fraction", "exp_hidden_fraction", "exp_emulated_fraction", "exp_poly_fma_ops", "kv_resident", "regs_per_thread", "efficiency");
+                "rescale_fraction", "exp_hidden_fraction", "exp_emulated_fraction", "exp_poly_fma_ops", "regs_per_thread", "efficiency");
         else
             node.ExpectOnlyKeys("tiles", "bwd_alu_ops_per_element", "regs_per_thread", "efficiency");
         double Frac(string key, double dflt)
@@ -255,7 +266,6 @@ public static class KernelCatalogLoader
             ExpHiddenFraction = Frac("exp_hidden_fraction", 0),
             ExpEmulatedFraction = Frac("exp_emulated_fraction", 0),
             ExpPolyFmaOps = NonNeg("exp_poly_fma_ops", 8),
-            KvResident = node.OptBool("kv_resident") ?? false,
             RegsPerThread = regs,
             Efficiency = Factor(node.Req("efficiency")),
         };
