@@ -58,7 +58,7 @@ internal static class Flash1Model
         var lseStep = br * 8.0;                     // read the previous log-sum-exp, write the new one
 
         var cost = StepCost(gpu, k, pass, tile, s, forward: true, globalBytesPerStep: qStep + oMiddle + lseStep);
-        var (stepCycles, bound) = StepCycles(gpu, pass, cost, c);
+        var (stepCycles, bound) = FlashModel.PhasedCycles(gpu, pass, cost, c);
         var maskExtra = 2.0 * br * bc / gpu.Fp32LanesPerSm;
         var latencyCycles = gpu.MemoryLatencySeconds * gpu.ClockHz;
         var l2PerSm = gpu.L2BytesPerClk / gpu.SmCount;
@@ -163,7 +163,7 @@ internal static class Flash1Model
         var inStep = br * (d + dv) * e + br * 8.0;
         var dqStep = 2 * br * d * 4.0;
         var cost = StepCost(gpu, k, pass, tile, s, forward: false, globalBytesPerStep: inStep + dqStep);
-        var (stepCycles, bound) = StepCycles(gpu, pass, cost, c);
+        var (stepCycles, bound) = FlashModel.PhasedCycles(gpu, pass, cost, c);
         var latencyCycles = gpu.MemoryLatencySeconds * gpu.ClockHz;
         var l2PerSm = gpu.L2BytesPerClk / gpu.SmCount;
         var keyBlockPrologue = latencyCycles + bc * (d + dv) * e / l2PerSm;
@@ -266,27 +266,6 @@ internal static class Flash1Model
                    + br * (d + dv) * e;      // next Q and dO committed to shared memory
         }
         return new IterationCost(tensor, elements / gpu.MufuExp2PerClkPerSm, alu / gpu.Fp32LanesPerSm, smem, globalBytesPerStep, 0);
-    }
-
-    /// <summary>
-    /// Cycles for <paramref name="c"/> co-resident CTAs to each finish one step. Block-wide barriers separate the
-    /// GEMM, exponential/ALU and shared-memory reduction phases of a step, so one CTA runs them one after the other;
-    /// co-resident CTAs overlap up to the limit of each pipe.
-    /// </summary>
-    internal static (double Cycles, string Bound) StepCycles(GpuSpec gpu, PassConfig pass, IterationCost it, int c)
-    {
-        var tensor = it.TensorCycles / pass.Efficiency.Value;
-        var softmax = it.ExpCycles + it.AluCycles;
-        var smem = it.SmemBytes / gpu.SmemBytesPerClkPerSm;
-        var l2 = it.L2Bytes / (gpu.L2BytesPerClk / gpu.SmCount);
-        var serial = tensor + softmax + smem;
-        var pipes = new (double Cycles, string Name)[]
-        {
-            (c * tensor, GpuResources.Tensor), (c * softmax, it.ExpCycles > it.AluCycles ? GpuResources.Exp : GpuResources.Fma),
-            (c * smem, GpuResources.Smem), (c * l2, GpuResources.L2),
-        };
-        var busiest = pipes.MaxBy(p => p.Cycles);
-        return busiest.Cycles >= serial ? (busiest.Cycles, busiest.Name) : (serial, GpuResources.Latency);
     }
 
     private static double EpilogueCycles(GpuSpec gpu) => gpu.MemoryLatencySeconds * gpu.ClockHz;
