@@ -127,6 +127,17 @@ public sealed record KernelFamily
 
     // Unfused
     public ExplainedFactor? GemmEfficiency { get; init; }
+    /// <summary>
+    /// Unfused: Q, K, V arrive packed as (batch, seq, 3, heads, dim), as in the FlashAttention benchmark scripts, so
+    /// the eager code copies them into (batch x heads, seq, dim) operands for the batched GEMMs and stacks the three
+    /// gradients back into the packed layout.
+    /// </summary>
+    public bool PackedQkvInput { get; init; }
+    /// <summary>
+    /// Unfused: fraction of peak HBM bandwidth the eager library kernels (element-wise, softmax, output-bound batched
+    /// GEMMs) sustain; null = the GPU's streaming efficiency.
+    /// </summary>
+    public ExplainedFactor? EagerBandwidthEfficiency { get; init; }
 
     // Flash
     public MmaClass Mma { get; init; }
@@ -189,7 +200,7 @@ public static class KernelCatalogLoader
         node.ExpectOnlyKeys("name", "display", "aliases", "algorithm", "source", "architectures", "dtypes",
             "gemm_efficiency", "mma", "warp_split", "warp_specialised", "pingpong",
             "intra_warpgroup_pipelining", "two_cta_mma_bwd", "persistent", "causal_order", "decode_partition", "loop_order",
-            "bwd_parallelism", "dq_accumulation", "fwd", "bwd");
+            "bwd_parallelism", "dq_accumulation", "packed_qkv_input", "eager_bandwidth_efficiency", "fwd", "bwd");
         var name = node.Req("name").Text.Trim();
         var sourceNode = node.Req("source");
         if (!sources.ContainsKey(sourceNode.Text.Trim()))
@@ -223,7 +234,12 @@ public static class KernelCatalogLoader
             DataTypes = dtypes,
         };
         if (algorithm == KernelAlgorithm.Unfused)
-            return family with { GemmEfficiency = Factor(node.Req("gemm_efficiency")) };
+            return family with
+            {
+                GemmEfficiency = Factor(node.Req("gemm_efficiency")),
+                PackedQkvInput = node.OptBool("packed_qkv_input") ?? false,
+                EagerBandwidthEfficiency = node.Opt("eager_bandwidth_efficiency") is { } ebe ? Factor(ebe) : null,
+            };
 
         var mmaNode = node.Req("mma");
         var mma = mmaNode.Text.Trim() switch
