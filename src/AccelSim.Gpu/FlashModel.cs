@@ -77,6 +77,10 @@ internal static class FlashModel
         var prologue = latencyCycles + (br * d * e + bc * (d + dv) * e) / l2PerSm;
         var epilogue = (2.0 * br * dv) / gpu.Fp32LanesPerSm + br * (dv * e + 4) / l2PerSm
                        + (splits > 1 || streamK ? br * dv * 4.0 / l2PerSm : 0);
+        // Software-pipelined softmax (FA3 Algorithm 2, FA4): the softmax of key tile j runs under the GEMMs of tile
+        // j+1, so each work tile exposes one softmax that nothing overlaps (pipeline fill); the steady-state
+        // iteration cost above already serialises the exponentials with the MMAs.
+        if (pass.PipelineFill) epilogue += c * (cost.ExpCycles + cost.AluCycles);
 
         var durations = new List<double>();
         long totalIterations = 0, totalMasked = 0;

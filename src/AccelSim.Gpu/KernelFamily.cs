@@ -101,6 +101,11 @@ public sealed record PassConfig
     /// through L2 (the forward's K and V tiles are read once per iteration either way).
     /// </summary>
     public int GlobalOperandGemms { get; init; }
+    /// <summary>
+    /// Forward: the softmax of key tile j is software-pipelined under the GEMMs of tile j+1 (FA3 Algorithm 2), so
+    /// every work tile exposes one un-overlapped softmax when its pipeline fills.
+    /// </summary>
+    public bool PipelineFill { get; init; }
 
     /// <summary>The tile for a head dimension: the smallest table key at or above it (the largest key beyond the table).</summary>
     public TileConfig TileFor(int headDim, DataType dtype)
@@ -339,7 +344,7 @@ public static class KernelCatalogLoader
         if (forward)
             node.ExpectOnlyKeys("tiles", "fp8_tiles", "softmax_alu_ops_per_element", "rescale_ops_per_output_element",
                 "rescale_fraction", "exp_hidden_fraction", "exp_emulated_fraction", "exp_poly_fma_ops", "regs_per_thread", "efficiency",
-                "p_via_smem", "q_in_registers", "barrier_phases", "software_pipelined", "global_operand_gemms");
+                "p_via_smem", "q_in_registers", "barrier_phases", "software_pipelined", "global_operand_gemms", "pipeline_fill");
         else
             node.ExpectOnlyKeys("tiles", "bwd_alu_ops_per_element", "regs_per_thread", "efficiency",
                 "barrier_phases", "software_pipelined", "global_operand_gemms");
@@ -373,6 +378,7 @@ public static class KernelCatalogLoader
             QInRegisters = node.OptBool("q_in_registers") ?? false,
             BarrierPhases = node.OptBool("barrier_phases") ?? false,
             SoftwarePipelined = node.OptBool("software_pipelined") ?? true,
+            PipelineFill = node.OptBool("pipeline_fill") ?? false,
             GlobalOperandGemms = node.Opt("global_operand_gemms") is { } gog
                 ? (gog.AsInt() is var g && g >= 0 && g <= (forward ? 2 : 5) ? g : throw gog.Error($"must be between 0 and {(forward ? 2 : 5)} (GEMMs per iteration)"))
                 : 0,
