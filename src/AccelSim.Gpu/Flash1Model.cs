@@ -32,7 +32,7 @@ internal static class Flash1Model
         var pass = k.Forward!;
         var tile = pass.TileFor(s.HeadDim, s.DType);
         double e = s.DType.Bytes();
-        int br = tile.BlockRows, bc = tile.BlockKeys, w = tile.Warps;
+        int br = tile.BlockRows, bc = tile.BlockKeys;
         int d = s.HeadDim, dv = s.ValueDim;
         footprint = Footprint(gpu, pass, tile, s, forward: true);
         var c = footprint.CtasPerSm;
