@@ -205,7 +205,7 @@ public class SweepSpecParserTests
         using var dir = new TempDir();
         var registry = Fixtures.Registry();
         var bad = dir.Write("e.yaml", "engine: warp-drive\nparameters:\n  grid:\n    arch.x: [1]\n");
-        Fixtures.InputError(() => SweepSpecParser.Load(bad, registry), bad, "engine", "unknown engine 'warp-drive' (known: analytic-roofline, test-poly)");
+        Fixtures.InputError(() => SweepSpecParser.Load(bad, registry), bad, "engine", "unknown engine 'warp-drive' (known: ");
 
         var param = Fixtures.WritePolySweep(dir, "parameters:\n  grid:\n    seq_len: [1, 2]\n");
         Fixtures.InputError(() => SweepSpecParser.Load(param, registry), param, "seq_len", "unknown parameter 'seq_len'");
