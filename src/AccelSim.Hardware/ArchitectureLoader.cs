@@ -272,8 +272,17 @@ public static class ArchitectureLoader
                 if (num < 0) throw node.Error("must be >= 0");
                 return (new Sourced(num, null), null);
             }
+            if (node.IsMapping)
+            {
+                node.ExpectOnlyKeys("ref", "energy", "source");
+                if (!node.Has("ref"))
+                {
+                    var v = node.Req("energy").AsDouble();
+                    if (v < 0) throw node.Req("energy").Error("must be >= 0");
+                    return (new Sourced(v, node.OptString("source")), null);
+                }
+            }
             YNode refNode = node.IsScalar ? node : node.Req("ref");
-            if (node.IsMapping) node.ExpectOnlyKeys("ref", "energy", "source");
             var (entry, es, ars, src) = Lookup(refNode);
             var e = entry.Action(action) ?? entry.Action("energy") ??
                     (entry.Actions.Count == 1 ? entry.Actions.Values.First() : throw refNode.Error($"the entry has no '{action}' or 'energy' value"));

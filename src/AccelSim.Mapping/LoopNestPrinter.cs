@@ -35,7 +35,8 @@ public static class LoopNestPrinter
             {
                 if (f.Factor <= 1) return;
                 counts[f.Dim]--;
-                var name = f.Dim.ToLowerInvariant() + counts[f.Dim].ToString(Core.Invariant.Culture);
+                var lower = f.Dim.ToLowerInvariant();
+                var name = lower + (char.IsDigit(lower[^1]) ? "_" : "") + counts[f.Dim].ToString(Core.Invariant.Culture);
                 sb.Append(new string(' ', indent * 2)).Append(kind).Append(' ').Append(name).Append(" in [0,")
                   .Append(f.Factor.ToString(Core.Invariant.Culture)).Append(')').AppendLine(suffix);
                 indent++;

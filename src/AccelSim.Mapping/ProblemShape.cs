@@ -90,3 +90,42 @@ public sealed record ProblemShape(string Name, ImmutableArray<ProblemDim> Dims, 
         return new ProblemShape(name, d, t, o);
     }
 }
+
+/// <summary>Builds a <see cref="ProblemShape"/> from one Einsum of a bound cascade (the lead's Einsum IR).</summary>
+public static class EinsumProblems
+{
+    /// <summary>
+    /// Dimensions are the Einsum's iteration variables, named by their rank (M1, M0, P, ...); every input access and
+    /// the output become data spaces with the access's affine indices as projections. A tensor read twice, or read
+    /// and written (a recurrence such as RM[m1+1] = max(RM[m1], LM[m1])), gets one data space per access, the extra
+    /// ones suffixed `.in`, `.in2`, ... Filters (masks) are ignored: the model prices the dense iteration space.
+    /// </summary>
+    public static ProblemShape FromEinsum(AccelSim.Einsum.Ir.ExtendedEinsum einsum, AccelSim.Einsum.Ir.Cascade cascade)
+    {
+        var dims = einsum.Iteration.Select(v => new ProblemDim(v.Rank, v.Size)).ToImmutableArray();
+        var names = new HashSet<string>(dims.Select(d => d.Name));
+        var tensors = ImmutableArray.CreateBuilder<DataSpace>();
+        string Unique(string name)
+        {
+            if (names.Add(name)) return name;
+            for (int i = 1; ; i++)
+            {
+                var n = i == 1 ? name + ".in" : name + ".in" + i.ToString(Invariant.Culture);
+                if (names.Add(n)) return n;
+            }
+        }
+        DataSpace Space(AccelSim.Einsum.Ir.TensorAccess access, bool output, string name) =>
+            new(name, access.Indices.Select(ix => new TensorRank(
+                    ix.Terms.GroupBy(t => t.Variable).Select(g => new ProjectionTerm(g.Key, g.Sum(t => t.Coefficient)))
+                        .Where(t => t.Coefficient != 0).OrderBy(t => t.Dim).ToImmutableArray(), ix.Constant)).ToImmutableArray(),
+                output, cascade.FindTensor(access.Tensor)?.WordBits ?? cascade.WordBits);
+        var outName = Unique(einsum.Output.Tensor);
+        foreach (var input in einsum.Inputs) tensors.Add(Space(input, false, Unique(input.Tensor)));
+        tensors.Add(Space(einsum.Output, true, outName));
+        var ops = AccelSim.Einsum.Ir.OpCounts.Kinds
+            .Where(k => einsum.OpsPerPoint[k] != 0)
+            .Select(k => new OpCount(k.ToString().ToLowerInvariant(), einsum.OpsPerPoint[k]))
+            .ToImmutableArray();
+        return ProblemShape.Create(einsum.Name, dims, tensors.ToImmutable(), ops);
+    }
+}

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using AccelSim.Experiments.FuseMax;
+using AccelSim.Experiments.Spatten;
 
 namespace AccelSim.Cli.Commands;
 
@@ -12,41 +12,52 @@ public static class ReproduceCommand
     /// <summary>Factories of the `reproduce` subcommands, in help order.</summary>
     public static readonly IReadOnlyList<Func<TextWriter, TextWriter, Command>> Studies =
     [
-        FuseMax,
+        Spatten,
+        ReproduceFuseMaxCommand.Create,
     ];
 
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var command = new Command("reproduce",
             "Reproduce a published study with AccelSim's models and write its CSV, summary and plots.\n" +
-            "Example: accelsim reproduce fusemax --out results/fusemax");
+            "Example: accelsim reproduce spatten --out results/spatten");
         foreach (var make in Studies) command.Subcommands.Add(make(stdout, stderr));
         return command;
     }
 
-    private static Command FuseMax(TextWriter stdout, TextWriter stderr)
+    private static Command Spatten(TextWriter stdout, TextWriter stderr)
     {
-        var outOption = new Option<string?>("--out") { Description = "Output directory (default: results/fusemax in the checkout)." };
-        var referenceOption = new Option<string?>("--reference")
+        var outOption = new Option<string?>("--out")
         {
-            Description = "Directory with the study's published tables (attn-*.csv, end2end-*.csv) to compare against " +
-                          "(default: tests/AccelSim.Tests/FuseMax/Reference in the checkout).",
+            Description = "Output directory (default: results/spatten in the checkout).",
+        };
+        var archOption = new Option<string?>("--arch")
+        {
+            Description = "SpAtten architecture YAML (default: arch/spatten.yaml).",
+        };
+        var workloadOption = new Option<string[]>("--workload")
+        {
+            Description = "Benchmark file(s) to run instead of workloads/spatten/bert.yaml and gpt2.yaml (repeatable).",
+            AllowMultipleArgumentsPerToken = true,
         };
         var noPlotsOption = new Option<bool>("--no-plots") { Description = "Skip the PNG figures." };
-        var command = new Command("fusemax",
-            "FuseMax (MICRO 2024): BERT, TrXL, T5 and XLM at 1K-1M tokens (batch 64) on unfused, FLAT, +Cascade,\n" +
-            "+Architecture (stall) and FuseMax (arch/fusemax/*.yaml), priced by the cascade model. Writes DIR/attention.csv\n" +
-            "and DIR/end2end.csv (model,seq_len,arch,latency_s,energy_pJ,traffic_bytes,util_2d,util_1d, ...), buffers.csv,\n" +
-            "einsums.csv, pareto.csv, summary.txt and the figures, and prints the headline averages.\n" +
-            "Example: accelsim reproduce fusemax --out results/fusemax");
+        var command = new Command("spatten",
+            "SpAtten (HPCA 2021): BERT and GPT-2 with the paper's cascade token/head pruning, local value pruning and\n" +
+            "progressive quantisation; DRAM access, latency and energy with and without each technique.\n" +
+            "Writes DIR/spatten.csv (benchmark,model,technique,dram_bytes,latency_s,energy_pJ), spatten-details.csv,\n" +
+            "summary.txt, dram_reduction.png and breakdown.png, and prints the average DRAM reduction of 'all' over 'dense'.\n" +
+            "Example: accelsim reproduce spatten --out results/spatten");
         command.Options.Add(outOption);
-        command.Options.Add(referenceOption);
+        command.Options.Add(archOption);
+        command.Options.Add(workloadOption);
         command.Options.Add(noPlotsOption);
         command.SetAction(parse =>
         {
-            var options = FuseMaxReproduction.DefaultOptions(parse.GetValue(outOption), parse.GetValue(referenceOption));
+            var options = SpattenReproduction.DefaultOptions(parse.GetValue(outOption));
+            if (parse.GetValue(archOption) is { } arch) options = options with { ArchPath = arch };
+            if (parse.GetValue(workloadOption) is { Length: > 0 } workloads) options = options with { WorkloadFiles = workloads };
             if (parse.GetValue(noPlotsOption)) options = options with { Plots = false };
-            FuseMaxReproduction.Run(options, stdout);
+            SpattenReproduction.Run(options, stdout);
             return ExitCodes.Ok;
         });
         return command;

@@ -206,20 +206,6 @@ public static class PointCounter
         return count;
     }
 
-    private static long Brute(BoundExpr condition, int[] vars, IReadOnlyList<IterationVariable> space)
-    {
-        var total = vars.Aggregate(1L, (a, v) => checked(a * space[v].Size));
-        if (total > MaxEnumeration)
-            throw new InvalidOperationException($"counting this mask needs {total:N0} evaluations; it is too complex for exact analytical counting at this size");
-        var predicate = ScalarCompiler.CompilePredicate(condition);
-        var point = new long[space.Count];
-        long count = 0;
-        for (long k = 0; k < total; k++)
-        {
-            var rem = k;
-            foreach (var v in vars) { point[v] = rem % space[v].Size; rem /= space[v].Size; }
-            if (predicate(point)) count++;
-        }
-        return count;
-    }
+    private static long Brute(BoundExpr condition, int[] vars, IReadOnlyList<IterationVariable> space) =>
+        WeightedBrute(condition, vars, space, []);
 }

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using AccelSim.Core;
+using AccelSim.Einsum.Ir;
 using AccelSim.Einsum.Syntax;
 
 namespace AccelSim.Einsum.Loading;
@@ -116,22 +117,6 @@ public sealed class ParamScope
 
     private string Known() => _order.Count == 0 ? "" : $" (parameters: {string.Join(", ", _order)})";
 
-    internal static double Binary(BinaryOp op, double a, double b) => op switch
-    {
-        BinaryOp.Add => a + b,
-        BinaryOp.Sub => a - b,
-        BinaryOp.Mul => a * b,
-        BinaryOp.Div => a / b,
-        BinaryOp.FloorDiv => Math.Floor(a / b),
-        BinaryOp.Mod => a - b * Math.Floor(a / b),
-        BinaryOp.Lt => a < b ? 1 : 0,
-        BinaryOp.Le => a <= b ? 1 : 0,
-        BinaryOp.Gt => a > b ? 1 : 0,
-        BinaryOp.Ge => a >= b ? 1 : 0,
-        BinaryOp.Eq => a == b ? 1 : 0,
-        BinaryOp.Ne => a != b ? 1 : 0,
-        BinaryOp.And => a != 0 && b != 0 ? 1 : 0,
-        BinaryOp.Or => a != 0 || b != 0 ? 1 : 0,
-        _ => throw new ArgumentOutOfRangeException(nameof(op)),
-    };
+    internal static double Binary(BinaryOp op, double a, double b) =>
+        AccelSim.Einsum.Interpretation.ScalarEvaluator.Apply(op.ToFn(), a, b);
 }
