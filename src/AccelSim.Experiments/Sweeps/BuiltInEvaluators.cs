@@ -11,6 +11,7 @@ public static class BuiltInEvaluators
         registry.Register(new AnalyticRooflineEvaluator());
         registry.Register(new GpuPointEvaluator());
         registry.Register(new CascadeAnalysisEvaluator());
+        registry.Register(new FuseMax.FuseMaxPointEvaluator());
         return registry;
     }
 }

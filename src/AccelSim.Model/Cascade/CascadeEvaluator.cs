@@ -52,18 +52,24 @@ public sealed class CascadeEvaluator
     /// </summary>
     public CascadeReport Evaluate(string? modelFile, IReadOnlyDictionary<string, string> overrides, bool attentionOnly = false)
     {
-        var attention = Bind(Architecture.Attention, modelFile, overrides);
+        ImmutableArray<ParamSource>? modelParams = modelFile is null ? null : _models.GetOrAdd(Path.GetFullPath(modelFile), WorkloadLoader.LoadModelParams);
+        return Evaluate(modelParams, overrides, attentionOnly);
+    }
+
+    /// <summary>As <see cref="Evaluate(string?, IReadOnlyDictionary{string, string}, bool)"/>, with a model shape's parameters given directly.</summary>
+    public CascadeReport Evaluate(ImmutableArray<ParamSource>? modelParams, IReadOnlyDictionary<string, string> overrides, bool attentionOnly = false)
+    {
+        var attention = Bind(Architecture.Attention, modelParams, overrides);
         var a = EvaluateSection(Architecture.Attention, attention);
         SectionResult? e = null;
-        if (!attentionOnly && Architecture.EndToEnd is { } ee) e = EvaluateSection(ee, Bind(ee, modelFile, overrides));
+        if (!attentionOnly && Architecture.EndToEnd is { } ee) e = EvaluateSection(ee, Bind(ee, modelParams, overrides));
         return new CascadeReport(Architecture.Name, Architecture.Label, a, e);
     }
 
-    public AccelSim.Einsum.Ir.Cascade Bind(SectionSpec section, string? modelFile, IReadOnlyDictionary<string, string> overrides)
+    public AccelSim.Einsum.Ir.Cascade Bind(SectionSpec section, ImmutableArray<ParamSource>? modelParams, IReadOnlyDictionary<string, string> overrides)
     {
         var spec = _specs.GetOrAdd(section.WorkloadPath, WorkloadLoader.LoadSpec);
-        var model = modelFile ?? spec.ModelFile;
-        ImmutableArray<ParamSource>? modelParams = model is null ? null : _models.GetOrAdd(Path.GetFullPath(model), WorkloadLoader.LoadModelParams);
+        if (modelParams is null && spec.ModelFile is { } own) modelParams = _models.GetOrAdd(Path.GetFullPath(own), WorkloadLoader.LoadModelParams);
         // A workload takes the overrides it declares; the others (meant for the other section) are ignored.
         var declared = spec.Params.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
         var mine = overrides.Where(kv => declared.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);

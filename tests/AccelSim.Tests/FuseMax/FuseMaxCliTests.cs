@@ -48,3 +48,32 @@ public class FuseMaxCliTests
         Assert.Contains("Example: accelsim reproduce fusemax", output);
     }
 }
+
+/// <summary>The `fusemax` sweep engine prices the same points as the reproduction.</summary>
+[Collection(FuseMaxCollection.Name)]
+public class FuseMaxSweepEngineTests(FuseMaxFixture study)
+{
+    [Fact]
+    public void TheStudySweepMatchesTheReproduction()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "accelsim-tests", Guid.NewGuid().ToString("N"));
+        var o = new StringWriter();
+        var e = new StringWriter();
+        var code = Cli.Cli.Run(["sweep", RepoPaths.Of("workloads", "sweeps", "fusemax-study.yaml"), "--out", dir, "--jobs", "2"], o, e);
+        Assert.True(code == 0, e.ToString());
+        var lines = File.ReadAllLines(Path.Combine(dir, "results.csv"));
+        Assert.Equal(1 + 120, lines.Length);
+        var header = lines[0].Split(',').ToList();
+        foreach (var line in lines.Skip(1))
+        {
+            var c = line.Split(',');
+            var arch = c[header.IndexOf("arch")];
+            var model = c[header.IndexOf("workload")];
+            var n = long.Parse(c[header.IndexOf("workload.params.seq_len")], AccelSim.Core.Invariant.Culture);
+            Assert.Equal("", c[header.IndexOf("error")]);
+            var p = study.Point(model, n, arch).Report.Attention;
+            Assert.Equal(p.LatencySeconds, double.Parse(c[header.IndexOf("latency_s")], AccelSim.Core.Invariant.Culture));
+            Assert.Equal(p.EnergyPJ, double.Parse(c[header.IndexOf("energy_pJ")], AccelSim.Core.Invariant.Culture));
+        }
+    }
+}
