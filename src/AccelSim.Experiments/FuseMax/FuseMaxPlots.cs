@@ -54,23 +54,9 @@ public static class FuseMaxPlots
             files.Add(Bars(Path.Combine(dir, $"util_{array}.png"), $"{array.ToUpperInvariant()} array utilisation (attention)",
                 "Utilisation (% of the run)", categories, FuseMaxStudy.Architectures.Select(a => Labels[a]).ToList(), series, false));
         }
-        if (pareto.Count > 0) files.Add(Pareto(Path.Combine(dir, "pareto.png"), pareto, reference is null ? null : ReferencePareto()));
+        if (pareto.Count > 0)
+            files.Add(Pareto(Path.Combine(dir, "pareto.png"), pareto, reference?.Pareto.Select(p => (p.Model, p.AreaUm2, p.LatencySeconds)).ToList()));
         return files;
-    }
-
-    private static IReadOnlyList<(string Model, double AreaUm2, double Latency)>? ReferencePareto()
-    {
-        try
-        {
-            var path = Path.Combine(FuseMaxReproduction.FindRoot(), "tests", "AccelSim.Tests", "FuseMax", "Reference", "pareto.csv");
-            if (!File.Exists(path)) return null;
-            var lines = File.ReadAllLines(path).Where(l => l.Length > 0 && !l.StartsWith('#')).ToList();
-            var h = lines[0].Split(',').ToList();
-            return lines.Skip(1).Select(l => l.Split(','))
-                .Select(c => (c[h.IndexOf("model")], double.Parse(c[h.IndexOf("area")], Invariant.Culture), double.Parse(c[h.IndexOf("latency")], Invariant.Culture)))
-                .ToList();
-        }
-        catch (InputException) { return null; }
     }
 
     /// <summary>A sans-serif face: DejaVu Sans when installed, else the system's sans.</summary>

@@ -34,7 +34,15 @@ public sealed class FuseMaxReference
 
     public ImmutableArray<ReferenceRow> Rows { get; }
 
-    private FuseMaxReference(ImmutableArray<ReferenceRow> rows) => Rows = rows;
+    /// <summary>The study's area-latency points (pareto.csv): model, PE dimension, traffic, latency, area (um^2).</summary>
+    public ImmutableArray<(string Model, int PeDim, double TrafficBytes, double LatencySeconds, double AreaUm2)> Pareto { get; }
+
+    private FuseMaxReference(ImmutableArray<ReferenceRow> rows,
+        ImmutableArray<(string Model, int PeDim, double TrafficBytes, double LatencySeconds, double AreaUm2)> pareto)
+    {
+        Rows = rows;
+        Pareto = pareto;
+    }
 
     public ReferenceRow? Find(string model, long seqLen, string arch) =>
         Rows.FirstOrDefault(r => r.Model == model && r.SeqLen == seqLen && r.Arch == arch);
@@ -96,7 +104,12 @@ public sealed class FuseMaxReference
                 rows.Add(new ReferenceRow(r["model"], len, arch, lat, en, tr, D(r, "util_2d"), D(r, "util_1d"), util, elat, een, etr));
             }
         }
-        return new FuseMaxReference(rows.ToImmutable());
+        var pareto = ImmutableArray.CreateBuilder<(string, int, double, double, double)>();
+        var paretoPath = Path.Combine(dir, "pareto.csv");
+        if (File.Exists(paretoPath))
+            foreach (var r in ReadCsv(paretoPath))
+                pareto.Add((r["model"], (int)D(r, "PE_dim"), D(r, "traffic"), D(r, "latency"), D(r, "area")));
+        return new FuseMaxReference(rows.ToImmutable(), pareto.ToImmutable());
     }
 
     /// <summary>Relative error |model / reference - 1| per metric, grouped by architecture and section.</summary>

@@ -196,8 +196,13 @@ public static class FuseMaxReproduction
             w.WriteLine();
             w.WriteLine("Area-latency Pareto (FuseMax, 256K tokens; buffer sized until not memory bound):");
             foreach (var p in pareto)
-                w.WriteLine($"  {p.Model,-5} PE {p.PeDim,3}x{p.PeDim,-3} buffer {Invariant.Sig(p.BufferBytes / 1048576.0, 3),6} MiB  " +
-                            $"latency {Invariant.Sig(p.LatencySeconds, 4)} s  area {Invariant.Sig(p.AreaUm2 * 1e-8, 3)} cm^2");
+            {
+                var line = $"  {p.Model,-5} PE {p.PeDim,3}x{p.PeDim,-3} buffer {Invariant.Sig(p.BufferBytes / 1048576.0, 3),6} MiB  " +
+                           $"latency {Invariant.Sig(p.LatencySeconds, 4)} s  traffic {Invariant.Sig(p.TrafficBytes, 4)} B  area {Invariant.Sig(p.AreaUm2 * 1e-8, 3)} cm^2";
+                if (reference?.Pareto.FirstOrDefault(q => q.Model == p.Model && q.PeDim == p.PeDim) is { Model: not null } q)
+                    line += $"  [study: {Invariant.Sig(q.LatencySeconds, 4)} s, {Invariant.Sig(q.TrafficBytes, 4)} B, {Invariant.Sig(q.AreaUm2 * 1e-8, 3)} cm^2]";
+                w.WriteLine(line);
+            }
         }
         return w.ToString();
     }

@@ -99,3 +99,35 @@ public class FuseMaxGoldenTests(FuseMaxFixture study)
         Near(1, gemms, 0.03, $"{arch} {model} {FuseMaxReference.Label(seqLen)} GEMM energy");
     }
 }
+
+/// <summary>
+/// The study's area-latency sweep (Reference/pareto.csv): FuseMax with a d x d array at 256K tokens, the buffer sized
+/// until the schedule is not memory bound. Latency and DRAM traffic per array size within 5%. (Area is reported, not
+/// checked: the study's per-configuration Accelergy runs give about 18,400 um^2 per 2D PE where the reference tables
+/// give 5,850 for a MAC, a comparator and a 12-entry register file.)
+/// </summary>
+public class FuseMaxParetoTests
+{
+    [Fact]
+    public void LatencyAndTrafficPerArraySizeMatchTheStudy()
+    {
+        var reference = FuseMaxReference.Load(RepoPaths.Of("tests", "AccelSim.Tests", "FuseMax", "Reference"));
+        var models = FuseMaxStudy.Models.Where(m => m.Name is "BERT" or "XLM").ToList();
+        var points = FuseMaxPareto.Run(RepoPaths.Root, models);
+        Assert.Equal(2 * FuseMaxPareto.PeDims.Length, points.Count);
+        foreach (var p in points)
+        {
+            var q = reference.Pareto.Single(r => r.Model == p.Model && r.PeDim == p.PeDim);
+            Assert.InRange(p.LatencySeconds / q.LatencySeconds, 0.95, 1.05);
+            Assert.InRange(p.TrafficBytes / q.TrafficBytes, 0.95, 1.05);
+            Assert.True(p.MemorySeconds <= p.Compute1DSeconds);
+        }
+        // Four times the PEs: about a quarter of the latency, and more area.
+        var bert = points.Where(p => p.Model == "BERT").OrderBy(p => p.PeDim).ToList();
+        for (int i = 1; i < bert.Count; i++)
+        {
+            Assert.InRange(bert[i - 1].LatencySeconds / bert[i].LatencySeconds, 3.5, 4.1);
+            Assert.True(bert[i].AreaUm2 > bert[i - 1].AreaUm2);
+        }
+    }
+}
