@@ -98,7 +98,6 @@ public sealed class CascadeEvaluator
                 throw new InputException(loc, $"{section.Key}.binding", $"workload {cascade.Name} has no Einsum '{einsum}' (has: {string.Join(", ", cascade.Einsums.Select(e => e.Name))})");
         var einsums = names.Select(n => cascade.FindEinsum(n)
                           ?? throw new InputException(loc, $"{section.Key}.einsums", $"workload {cascade.Name} has no Einsum '{n}'")).ToList();
-        var inSection = names.ToHashSet(StringComparer.Ordinal);
 
         IReadOnlyDictionary<string, string>? settings = Architecture.Settings?.Row(p => cascade.Parameters.TryGetValue(p, out var v) ? v : null);
 
