@@ -27,8 +27,9 @@ namespace AccelSim.Model.Cascade;
 /// </summary>
 public sealed class CascadeEvaluator
 {
-    private readonly ConcurrentDictionary<string, WorkloadSpec> _specs = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, ImmutableArray<ParamSource>> _models = new(StringComparer.Ordinal);
+    // Parsed workload and model files, shared by every evaluator of the process (sweeps build one per architecture).
+    private static readonly ConcurrentDictionary<string, WorkloadSpec> SpecCache = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, ImmutableArray<ParamSource>> ModelCache = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Architecture> _unbounded = new(StringComparer.Ordinal);
 
     public CascadeArchitecture Architecture { get; }
@@ -52,7 +53,7 @@ public sealed class CascadeEvaluator
     /// </summary>
     public CascadeReport Evaluate(string? modelFile, IReadOnlyDictionary<string, string> overrides, bool attentionOnly = false)
     {
-        ImmutableArray<ParamSource>? modelParams = modelFile is null ? null : _models.GetOrAdd(Path.GetFullPath(modelFile), WorkloadLoader.LoadModelParams);
+        ImmutableArray<ParamSource>? modelParams = modelFile is null ? null : ModelCache.GetOrAdd(Path.GetFullPath(modelFile), WorkloadLoader.LoadModelParams);
         return Evaluate(modelParams, overrides, attentionOnly);
     }
 
@@ -68,8 +69,8 @@ public sealed class CascadeEvaluator
 
     public AccelSim.Einsum.Ir.Cascade Bind(SectionSpec section, ImmutableArray<ParamSource>? modelParams, IReadOnlyDictionary<string, string> overrides)
     {
-        var spec = _specs.GetOrAdd(section.WorkloadPath, WorkloadLoader.LoadSpec);
-        if (modelParams is null && spec.ModelFile is { } own) modelParams = _models.GetOrAdd(Path.GetFullPath(own), WorkloadLoader.LoadModelParams);
+        var spec = SpecCache.GetOrAdd(section.WorkloadPath, WorkloadLoader.LoadSpec);
+        if (modelParams is null && spec.ModelFile is { } own) modelParams = ModelCache.GetOrAdd(Path.GetFullPath(own), WorkloadLoader.LoadModelParams);
         // A workload takes the overrides it declares; the others (meant for the other section) are ignored.
         var declared = spec.Params.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
         var mine = overrides.Where(kv => declared.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
