@@ -202,9 +202,13 @@ public sealed record CrossEngineResult(ImmutableArray<EngineRow> Rows, Immutable
     public double EnergySaving(string benchmark, string technique, string engine) =>
         Row(benchmark, "dense", engine).Cost.EnergyPj / Row(benchmark, technique, engine).Cost.EnergyPj;
 
-    /// <summary>Arithmetic mean of <paramref name="metric"/> over the benchmarks that pass <paramref name="filter"/>.</summary>
+    /// <summary>
+    /// Arithmetic mean of <paramref name="metric"/> over the benchmarks that pass <paramref name="filter"/> and have a
+    /// row for <paramref name="technique"/>; NaN when none has.
+    /// </summary>
     public double Mean(Func<string, string, string, double> metric, string technique, string engine, Func<Benchmark, bool> filter) =>
-        Rows.Where(r => r.Engine == engine && r.Technique == "dense" && filter(r.Benchmark))
+        Rows.Where(r => r.Engine == engine && r.Technique == "dense" && filter(r.Benchmark) &&
+                        _index.ContainsKey((r.BenchmarkName, technique, engine)))
             .Select(r => metric(r.BenchmarkName, technique, engine)).DefaultIfEmpty(double.NaN).Average();
 }
 
@@ -295,7 +299,8 @@ public static class SpattenCrossEngine
                 {
                     if (!result.Rows.Any(r => r.Engine == engine && filter(r.Benchmark))) continue;
                     w.WriteLine($"    {engine + " " + label,-24}" +
-                                string.Concat(Techniques.Select(t => $"{result.Mean(metric, t, engine, filter),8:0.00}")));
+                                string.Concat(Techniques.Select(t => result.Mean(metric, t, engine, filter) is var m && double.IsFinite(m)
+                                    ? $"{m,8:0.00}" : $"{"-",8}")));
                 }
         }
         foreach (var s in result.Skipped) w.WriteLine("  skipped: " + s);
