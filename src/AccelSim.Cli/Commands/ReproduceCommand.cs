@@ -70,7 +70,12 @@ public static class ReproduceCommand
             if (parse.GetValue(archOption) is { } arch) options = options with { ArchPath = arch };
             if (parse.GetValue(workloadOption) is { Length: > 0 } workloads) options = options with { WorkloadFiles = workloads };
             if (parse.GetValue(noPlotsOption)) options = options with { Plots = false };
-            if (parse.GetValue(settingsOption) is { } settings) options = options with { Settings = SpattenReproduction.ParseSettings(settings) };
+            if (parse.GetValue(settingsOption) is { } settings)
+            {
+                if (options.WorkloadFiles is not null)
+                    throw new AccelSim.Core.InputException(null, "--settings", "selects the default GPT-2 file; it cannot be combined with --workload");
+                options = options with { Settings = SpattenReproduction.ParseSettings(settings) };
+            }
             if (parse.GetValue(noEnginesOption)) options = options with { Engines = false };
             SpattenReproduction.Run(options, stdout);
             return ExitCodes.Ok;

@@ -109,6 +109,10 @@ public class SpattenReproductionTests
             var stderr = new StringWriter();
             Assert.Equal(2, AccelSim.Cli.Cli.Run(["reproduce", "spatten", "--out", dir, "--no-plots", "--settings", "best"], new StringWriter(), stderr));
             Assert.Contains("--settings: unknown settings 'best'", stderr.ToString());
+            stderr = new StringWriter();
+            Assert.Equal(2, AccelSim.Cli.Cli.Run(["reproduce", "spatten", "--out", dir, "--no-plots", "--settings", "rtl", "--workload", TraceDemoPath],
+                new StringWriter(), stderr));
+            Assert.Contains("cannot be combined with --workload", stderr.ToString());
         }
         finally
         {
