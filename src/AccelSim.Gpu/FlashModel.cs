@@ -60,7 +60,7 @@ internal static class FlashModel
         int splits = 1;
         var slots = gpu.SmCount * c;
         var streamK = k.DecodePartition == DecodePartition.StreamK && baseCtas < slots && maxIter > 1;
-        if (!streamK && !k.OAccumulatorInGlobal)
+        if (!streamK)
             splits = SplitHeuristic(baseCtas, gpu.SmCount, maxIter);
 
         // A grid smaller than SMs x resident CTAs leaves SMs with fewer co-resident CTAs than the occupancy limit.
@@ -77,6 +77,10 @@ internal static class FlashModel
         var prologue = latencyCycles + (br * d * e + bc * (d + dv) * e) / l2PerSm;
         var epilogue = (2.0 * br * dv) / gpu.Fp32LanesPerSm + br * (dv * e + 4) / l2PerSm
                        + (splits > 1 || streamK ? br * dv * 4.0 / l2PerSm : 0);
+        // Software-pipelined softmax (FA3 Algorithm 2, FA4): the softmax of key tile j runs under the GEMMs of tile
+        // j+1, so each work tile exposes one softmax that nothing overlaps (pipeline fill); the steady-state
+        // iteration cost above already serialises the exponentials with the MMAs.
+        if (pass.PipelineFill) epilogue += c * (cost.ExpCycles + cost.AluCycles);
 
         var durations = new List<double>();
         long totalIterations = 0, totalMasked = 0;
@@ -157,6 +161,30 @@ internal static class FlashModel
 
     public static PhaseReport Backward(GpuSpec gpu, KernelFamily k, AttentionShape s, List<string> notes, out CtaFootprint footprint)
     {
+        if (k.BackwardParallelism != BackwardParallelism.Fastest)
+            return BackwardVariant(gpu, k, s, k.BackwardParallelism == BackwardParallelism.PerHead, notes, out footprint);
+        // The implementation is run both ways and the faster backward is reported (Triton FlashAttention in the
+        // FlashAttention-2 benchmark: sequence_parallel False and True).
+        var perHeadNotes = new List<string>();
+        var keyNotes = new List<string>();
+        var perHead = BackwardVariant(gpu, k, s, perHead: true, perHeadNotes, out var perHeadFootprint);
+        var keyBlocks = BackwardVariant(gpu, k, s, perHead: false, keyNotes, out var keyFootprint);
+        var usePerHead = perHead.Seconds <= keyBlocks.Seconds;
+        notes.AddRange(usePerHead ? perHeadNotes : keyNotes);
+        notes.Add(usePerHead ? "backward: one CTA per head is faster than one per key block"
+                             : "backward: one CTA per key block is faster than one per head");
+        footprint = usePerHead ? perHeadFootprint : keyFootprint;
+        return usePerHead ? perHead : keyBlocks;
+    }
+
+    /// <summary>
+    /// The backward kernel: CTAs own key blocks (dK, dV accumulate in registers) and iterate over the query blocks
+    /// that see them. <paramref name="perHead"/>: one CTA per (batch, head) loops over all key blocks and
+    /// read-modify-writes dQ in global memory; otherwise one CTA per key block and dQ is combined by the family's
+    /// <see cref="DqAccumulation"/>.
+    /// </summary>
+    private static PhaseReport BackwardVariant(GpuSpec gpu, KernelFamily k, AttentionShape s, bool perHead, List<string> notes, out CtaFootprint footprint)
+    {
         var pass = k.Backward!;
         var tile = pass.TileFor(s.HeadDim, s.DType);
         var e = s.DType.Bytes();
@@ -165,7 +193,6 @@ internal static class FlashModel
         footprint = Footprint(gpu, k, pass, tile, s, forward: false);
         var c = footprint.CtasPerSm;
 
-        // One CTA per (batch, head, key block); it iterates over the query blocks that see its keys.
         long units = (long)s.Batch * s.Heads;
         int kBlocks = (int)Math.Ceiling(s.KvLen / (double)bc);
         long offset = s.KvLen - s.QueryLen;
@@ -178,8 +205,21 @@ internal static class FlashModel
             work[j] = qEnd <= qStart ? 0 : (int)((qEnd + br - 1) / br - qStart / br);
         }
 
-        c = (int)Math.Clamp((units * kBlocks + gpu.SmCount - 1) / gpu.SmCount, 1, c);
-        var cost = BackwardIteration(gpu, k, pass, tile, s);
+        // dQ: bytes of global traffic per (key block, query block) iteration, and how they are combined.
+        var dq = perHead
+            ? (k.DqAccumulation == DqAccumulation.RmwInput ? DqAccumulation.RmwInput : DqAccumulation.RmwFp32)
+            : k.DqAccumulation;
+        double dqBytesPerIteration = dq switch
+        {
+            DqAccumulation.AtomicFp32 => br * d * 4.0 * (k.TwoCtaMmaBackward ? 1 : 2),   // FA4: 2-CTA MMA halves the atomics
+            DqAccumulation.RmwFp32 => 2.0 * br * d * 4,
+            DqAccumulation.RmwInput => 2.0 * br * d * e,
+            _ => br * d * (double)e,                                                       // this key block's dQ copy
+        };
+
+        var launched = perHead ? units : units * kBlocks;
+        c = (int)Math.Clamp((launched + gpu.SmCount - 1) / gpu.SmCount, 1, c);
+        var cost = BackwardIteration(gpu, k, pass, tile, s, dqBytesPerIteration);
         var (iterCycles, bound) = IterationCycles(gpu, k, pass, cost, c, tile.Warps);
         var latencyCycles = gpu.MemoryLatencySeconds * gpu.ClockHz;
         var l2PerSm = gpu.L2BytesPerClk / gpu.SmCount;
@@ -187,22 +227,49 @@ internal static class FlashModel
         var epilogue = bc * (d + dv) * (double)e / l2PerSm + 2.0 * bc * (d + dv) / gpu.Fp32LanesPerSm;
         var order = Enumerable.Range(0, kBlocks).ToArray();
         if (k.CausalOrder == CausalOrder.HeaviestFirst) order = order.OrderByDescending(j => work[j]).ToArray();
-        var durations = order.Select(j => work[j] * iterCycles + epilogue + (k.Persistent ? 0 : prologue)).ToList();
+        var blockCycles = order.Select(j => work[j] * iterCycles + epilogue + (k.Persistent ? 0 : prologue)).ToList();
+        var durations = perHead ? [blockCycles.Sum() + (k.Persistent ? 0 : prologue)] : blockCycles;
         var slots = gpu.SmCount * c;
         var makespan = Schedule(durations, units, slots, k.Persistent ? prologue : 0);
-        long totalIterations = units * work.Sum(x => (long)x);
+        long iterationsPerUnit = work.Sum(x => (long)x);
+        long totalIterations = units * iterationsPerUnit;
 
-        // Pre-processing (D = rowsum(dO * O)) and dQ conversion kernels, both streaming.
+        // Side kernels, all streaming: D = rowsum(dO * O) before; after, the FP32 dQ accumulator is converted
+        // (atomics), or the per-key-block dQ copies are zero-filled before and summed after (replicas).
         double rows = (double)s.Batch * s.Heads * s.QueryLen;
-        var preBytes = rows * (2.0 * dv * e + 4);
-        var postBytes = rows * d * (4.0 + e);
         var streamBw = gpu.HbmBytesPerSecond * gpu.StreamingHbmEfficiency;
-        var sideSeconds = preBytes / streamBw + postBytes / streamBw + 2 * gpu.KernelLaunchSeconds;
+        var preBytes = rows * (2.0 * dv * e + 4);
+        double postBytes = dq switch
+        {
+            DqAccumulation.AtomicFp32 => rows * d * (4.0 + e),
+            DqAccumulation.Replicas => kBlocks * rows * d * (double)e /* zero-fill */ + kBlocks * rows * d * (double)e /* sum */ + rows * d * e,
+            // one CTA per head with an FP32 dQ tensor: zero-filled before, cast to the input type after
+            DqAccumulation.RmwFp32 when perHead => rows * d * 4.0 + rows * d * (4.0 + e),
+            _ => 0,
+        };
+        var sideKernels = 1 + (postBytes > 0 ? (dq is DqAccumulation.Replicas || perHead ? 2 : 1) : 0);
+        var sideSeconds = (preBytes + postBytes) / streamBw + sideKernels * gpu.KernelLaunchSeconds;
 
         double qdoBytes = rows * (d + dv) * e;
         double kvBytes = (double)s.Batch * s.KvHeads * s.KvLen * (d + dv) * e;
-        double hbmMain = qdoBytes + rows * 8 + 2 * kvBytes /* read K,V; write dK,dV */ + rows * d * 4.0 /* dQ accumulator write-back */;
-        double l2Bytes = totalIterations * cost.L2Bytes + units * kBlocks * bc * (d + dv) * 2.0 * e;
+        double hbmMain = qdoBytes + rows * 8 + 2 * kvBytes;   // read Q, dO, LSE, D, K, V; write dK, dV
+        hbmMain += dq switch
+        {
+            DqAccumulation.AtomicFp32 or DqAccumulation.RmwFp32 => rows * d * 4.0,   // accumulator write-back
+            DqAccumulation.Replicas => kBlocks * rows * d * (double)e,              // every key block writes its copy
+            _ => rows * d * (double)e,
+        };
+        if (perHead)
+        {
+            // Each CTA sweeps all query rows of its head (Q, dO, statistics, dQ) once per key block; what does not
+            // stay in L2 is re-read from HBM.
+            var ws = Math.Min(launched, slots) * (double)s.QueryLen * ((d + dv) * e + 8 + 2.0 * d * (dq == DqAccumulation.RmwInput ? e : 4));
+            var hit = Flash1Model.L2HitFraction(gpu, ws);
+            var reuse = Math.Max(0, totalIterations * cost.L2Bytes - rows * ((d + dv) * e + 8 + d * 2.0 * (dq == DqAccumulation.RmwInput ? e : 4)));
+            hbmMain += (1 - hit) * reuse;
+            notes.Add($"backward, one CTA per head: {Invariant.Sig(100 * hit, 3)}% of the per-key-block re-reads of Q, dO and dQ served by L2");
+        }
+        double l2Bytes = totalIterations * cost.L2Bytes + launched * (perHead ? kBlocks : 1) * bc * (d + dv) * 2.0 * e;
         double smemBytes = totalIterations * cost.SmemBytes;
 
         var clock = gpu.ClockHz;
@@ -223,8 +290,7 @@ internal static class FlashModel
         var bottleneck = hbmSeconds >= kernelSeconds && hbmSeconds >= l2Seconds ? GpuResources.Hbm
             : l2Seconds >= kernelSeconds ? GpuResources.L2 : bound;
         var traffic = Traffic(hbmMain + preBytes + postBytes, l2Bytes, smemBytes, totalIterations * cost.TmemBytes);
-        var ctas = units * kBlocks;
-        return new PhaseReport(k.Name + " bwd", seconds, 2.5 * s.ForwardFlops(), ctas, ctas / (double)slots,
+        return new PhaseReport(k.Name + " bwd", seconds, 2.5 * s.ForwardFlops(), launched, launched / (double)slots,
             tile, bottleneck, traffic, resources);
     }
 
@@ -248,62 +314,97 @@ internal static class FlashModel
         var alu = aluOps / gpu.Fp32LanesPerSm;
 
         double kvTile = bc * (d + dv) * e, smem, l2, tmem = 0;
-        if (k.WarpsSplitKeys)
+        switch (k.Mma)
         {
-            // FA1: every warp needs all query rows; K stays in registers, V slices are read once; partial outputs
-            // of the warps are reduced through shared memory (write + read, FP32).
-            smem = w * br * d * e + bc * dv * e + 2 * w * br * dv * 4;
-            l2 = pass.KvResident ? kvTile * br / Math.Max(1.0, s.QueryLen) : kvTile;
-            if (k.OAccumulatorInGlobal) l2 += br * (d * e + dv * 4 * 2 + 16);
-        }
-        else
-        {
-            switch (k.Mma)
+            case MmaClass.MmaSync:
             {
-                case MmaClass.MmaSync:
-                    // Warps split the query rows: each warp loads the whole K and V tile from shared memory (ldmatrix),
-                    // Q is re-read from shared memory every iteration; cp.async writes the incoming tile.
-                    smem = br * d * e + w * bc * (d + dv) * e + kvTile;
-                    break;
-                case MmaClass.Wgmma:
-                    // Each consumer warpgroup (64 rows) reads K and V (B operands) once; Q (A of QK^T) once; TMA writes the tile.
-                    var warpgroups = Math.Max(1.0, br / 64);
-                    smem = br * d * e + warpgroups * bc * (d + dv) * e + kvTile;
-                    if (s.DType == DataType.Fp8) smem += 2 * bc * dv * e;   // FP8: in-kernel transpose of V (FA3 Sec. 3.3)
-                    break;
-                default:
-                    // tcgen05: one MMA per 128-row Q tile reads Q and K / V from shared memory; P comes from TMEM.
-                    var qTiles = Math.Max(1.0, br / 128);
-                    smem = br * d * e + qTiles * bc * (d + dv) * e + kvTile;
-                    tmem = br * bc * (4 + 4 + 2) + pass.RescaleFraction * br * dv * 8;  // S write+read, P write, O correction
-                    break;
+                // Warps tile the score block (rows x keys; FlashAttention-2: all warps along the rows). The A operand
+                // (Q, re-read every iteration unless it stays in registers) is read once per warp column, the B
+                // operands K and V once per warp row (ldmatrix); cp.async writes the incoming tile.
+                double wm = tile.WarpRows, wn = tile.WarpCols;
+                smem = (pass.QInRegisters ? 0 : wn * br * d * e) + wm * bc * (d + dv) * e + kvTile;
+                // CUTLASS back-to-back GEMM: P is stored to shared memory and read back as the A operand of PV.
+                if (pass.PViaSmem) smem += br * bc * e + wn * br * bc * e;
+                // Warps sharing rows exchange the row max and row sum through shared memory.
+                if (wn > 1) smem += 2 * 2 * wn * br * 4;
+                break;
             }
-            l2 = kvTile;
+            case MmaClass.Wgmma:
+                // Each consumer warpgroup (64 rows) reads K and V (B operands) once; Q (A of QK^T) once; TMA writes the tile.
+                var warpgroups = Math.Max(1.0, br / 64);
+                smem = br * d * e + warpgroups * bc * (d + dv) * e + kvTile;
+                if (s.DType == DataType.Fp8) smem += 2 * bc * dv * e;   // FP8: in-kernel transpose of V (FA3 Sec. 3.3)
+                break;
+            default:
+                // tcgen05: one MMA per 128-row Q tile reads Q and K / V from shared memory; P comes from TMEM.
+                var qTiles = Math.Max(1.0, br / 128);
+                smem = br * d * e + qTiles * bc * (d + dv) * e + kvTile;
+                tmem = br * bc * (4 + 4 + 2) + pass.RescaleFraction * br * dv * 8;  // S write+read, P write, O correction
+                break;
         }
+        l2 = kvTile;
         return new IterationCost(tensor, mufu, alu, smem, l2, tmem);
     }
 
-    private static IterationCost BackwardIteration(GpuSpec gpu, KernelFamily k, PassConfig pass, TileConfig tile, AttentionShape s)
+    private static IterationCost BackwardIteration(GpuSpec gpu, KernelFamily k, PassConfig pass, TileConfig tile, AttentionShape s, double dqBytes)
     {
         double br = tile.BlockRows, bc = tile.BlockKeys, w = tile.Warps, d = s.HeadDim, dv = s.ValueDim, e = s.DType.Bytes();
         // Five GEMMs per tile: S = QK^T, dP = dO V^T, dV += P^T dO, dK += dS^T Q, dQ += dS K.
         var tensor = 2 * br * bc * (3 * d + 2 * dv) / TensorRate(gpu, k, s.DType);
         var mufu = br * bc / gpu.MufuExp2PerClkPerSm;
         var alu = (br * bc * pass.AluOpsPerElement + br * 8) / gpu.Fp32LanesPerSm;
-        // Operand replication: how many warps/warpgroups read each shared-memory operand.
-        var replication = k.Mma switch
+        double smem;
+        if (k.Mma == MmaClass.MmaSync && tile.WarpCols > 1)
         {
-            MmaClass.MmaSync => Math.Max(1.0, w / 2),
-            MmaClass.Wgmma => Math.Max(1.0, Math.Min(br, 128) / 64),
-            _ => k.TwoCtaMmaBackward ? 0.5 : 1.0,
-        };
-        var smem = replication * (2 * br * (d + dv) + bc * d + 3 * br * bc) * e   // Q, dO twice; K; P^T, dS^T, dS
+            // Explicit warp tiling [wm, wn] applied to each of the five GEMMs: every A operand (Q, dO; P^T, dS^T, dS
+            // staged in shared memory) is read once per warp column, every B operand (K, V; dO, Q; K) once per warp row.
+            double wm = tile.WarpRows, wn = tile.WarpCols;
+            smem = wn * (br * (d + dv) + 3 * br * bc) * e
+                   + wm * (bc * (2 * d + dv) + br * (d + dv)) * e
                    + 2 * br * bc * e                                             // P and dS written to shared memory
                    + br * (d + dv) * e;                                          // incoming Q, dO tiles
-        var l2 = br * (d + dv) * e + br * 8 + br * d * 4 * 2;                   // Q, dO, LSE, D; dQ atomics (read-modify-write)
-        if (k.TwoCtaMmaBackward) l2 -= br * d * 4;                               // FA4: 2-CTA MMA halves the dQ atomics
+        }
+        else
+        {
+            // Operand replication: how many warps/warpgroups read each shared-memory operand.
+            var replication = k.Mma switch
+            {
+                MmaClass.MmaSync => Math.Max(1.0, w / 2),
+                MmaClass.Wgmma => Math.Max(1.0, Math.Min(br, 128) / 64),
+                _ => k.TwoCtaMmaBackward ? 0.5 : 1.0,
+            };
+            smem = replication * (2 * br * (d + dv) + bc * d + 3 * br * bc) * e   // Q, dO twice; K; P^T, dS^T, dS
+                   + 2 * br * bc * e                                             // P and dS written to shared memory
+                   + br * (d + dv) * e;                                          // incoming Q, dO tiles
+        }
+        if (k.Mma == MmaClass.MmaSync) smem += SpillBytes(pass, tile, s);
+        var l2 = br * (d + dv) * e + br * 8 + dqBytes;                          // Q, dO, LSE, D; dQ (see DqAccumulation)
+        if (pass.GlobalOperandGemms > 0)
+        {
+            // GEMMs that stream their operands from global memory re-read them through L2 (S^T = K Q^T, dV += P^T dO,
+            // dP^T = V dO^T, dK += dS^T Q, dQ = dS K: K, Q and dO twice, V once; P and dS are staged on chip).
+            var operands = new[] { bc * d + br * d, br * dv, bc * dv + br * dv, br * d, bc * d };
+            l2 += operands.Take(pass.GlobalOperandGemms).Sum() * e - br * (d + dv) * e;
+        }
         var tmem = k.Mma == MmaClass.Tcgen05 ? br * bc * 4 * 3.0 : 0;
         return new IterationCost(tensor, mufu, alu, smem, l2, tmem);
+    }
+
+    /// <summary>
+    /// Backward register pressure of warp-level MMA kernels: the dK and dV accumulators (FP32, kept for the whole
+    /// key block), the S/P and dP/dS tiles (FP32, both live when dS is formed), K and V when they are held in registers
+    /// (kernels without pipelined shared-memory loads), plus about 24 registers of addresses and loop state. What
+    /// exceeds the per-thread cap spills to local memory and is stored and reloaded once per iteration through L1,
+    /// which shares its SRAM bandwidth with shared memory. Returns those bytes per iteration.
+    /// </summary>
+    internal static double SpillBytes(PassConfig pass, TileConfig tile, AttentionShape s)
+    {
+        double br = tile.BlockRows, bc = tile.BlockKeys, d = s.HeadDim, dv = s.ValueDim, e = s.DType.Bytes();
+        var threads = tile.Warps * 32.0;
+        var accumulators = (bc * (d + dv) + 2 * br * bc) / threads;             // FP32 values per thread
+        var operands = pass.SoftwarePipelined ? 0 : bc * (d + dv) * e / 4 / threads;
+        var demand = accumulators + operands + 24;
+        return 2 * Math.Max(0, demand - pass.RegsPerThread) * 4 * threads;
     }
 
     /// <summary>
@@ -314,6 +415,7 @@ internal static class FlashModel
     /// </summary>
     internal static (double Cycles, string Bound) IterationCycles(GpuSpec gpu, KernelFamily k, PassConfig pass, IterationCost it, int c, int warps)
     {
+        if (pass.BarrierPhases || !pass.SoftwarePipelined) return PhasedCycles(gpu, pass, it, c);
         var critical = it.TensorCycles + (1 - pass.ExpHiddenFraction) * it.ExpCycles;
         var asyncSoftmax = k.PingPong || k.IntraWarpgroupPipelining || k.Mma == MmaClass.Tcgen05;
         double compute;
@@ -338,6 +440,30 @@ internal static class FlashModel
         else if (c * it.AluCycles / pass.Efficiency.Value >= compute * 0.999 && it.AluCycles > critical) bound = GpuResources.Fma;
         else bound = it.ExpCycles * (1 - pass.ExpHiddenFraction) > it.TensorCycles ? GpuResources.Exp : GpuResources.Tensor;
         return (cycles, bound);
+    }
+
+    /// <summary>
+    /// Cycles for <paramref name="c"/> co-resident CTAs to each finish one iteration when block-wide barriers separate
+    /// the GEMM, softmax and shared-memory phases (or every iteration waits for its own global loads): one CTA runs
+    /// the phases one after the other, plus one exposed memory latency when its loads are not issued ahead;
+    /// co-resident CTAs overlap up to the limit of each pipe.
+    /// </summary>
+    internal static (double Cycles, string Bound) PhasedCycles(GpuSpec gpu, PassConfig pass, IterationCost it, int c)
+    {
+        var tensor = it.TensorCycles / pass.Efficiency.Value;
+        var softmax = it.ExpCycles + it.AluCycles;
+        var smem = it.SmemBytes / gpu.SmemBytesPerClkPerSm;
+        var l2 = it.L2Bytes / (gpu.L2BytesPerClk / gpu.SmCount);
+        var latency = gpu.MemoryLatencySeconds * gpu.ClockHz;
+        var exposed = (pass.SoftwarePipelined ? 0 : latency) + pass.GlobalOperandGemms * latency;
+        var serial = tensor + softmax + smem + exposed;
+        var pipes = new (double Cycles, string Name)[]
+        {
+            (c * tensor, GpuResources.Tensor), (c * softmax, it.ExpCycles > it.AluCycles ? GpuResources.Exp : GpuResources.Fma),
+            (c * smem, GpuResources.Smem), (c * l2, GpuResources.L2),
+        };
+        var busiest = pipes.MaxBy(p => p.Cycles);
+        return busiest.Cycles >= serial ? (busiest.Cycles, busiest.Name) : (serial, GpuResources.Latency);
     }
 
     /// <summary>
@@ -413,9 +539,18 @@ internal static class FlashModel
         if (forward)
         {
             var stages = k.Mma == MmaClass.MmaSync ? 1 : 2;
-            smem = k.WarpsSplitKeys
-                ? bc * (d + dv) * e + br * d * e + tile.Warps * br * dv * 4
-                : br * d * e + stages * bc * (d + dv) * e;
+            smem = br * d * e + stages * bc * (d + dv) * e;
+        }
+        else if (pass.BarrierPhases)
+        {
+            // GEMMs separated by barriers reuse one staging area (CUTLASS SharedStorage unions, Triton's liveness-based
+            // allocator): K and V resident (in registers when loads are not pipelined through shared memory) plus the
+            // largest pair of operands one GEMM stages.
+            smem = pass.GlobalOperandGemms > 0
+                // each GEMM streams 32-wide K slices of both operands through a 3-stage cp.async pipeline while the
+                // next GEMM's first stages are preloaded; P^T and dS^T are staged for the GEMMs that read them
+                ? 2 * 3 * (br + bc) * 32 * e + 2 * br * bc * e + br * 8
+                : (pass.SoftwarePipelined ? bc * (d + dv) * e : 0) + br * Math.Max(d + dv, bc + d) * e + br * 8;
         }
         else
         {

@@ -47,12 +47,16 @@ public static class GpuEvaluator
             var list = new List<PhaseReport>();
             if (shape.Direction != Direction.Backward)
             {
-                list.Add(FlashModel.Forward(gpu, kernel, shape, notes, out var forwardFootprint));
+                list.Add(kernel.LoopOrder == LoopOrder.KvOuter
+                    ? Flash1Model.Forward(gpu, kernel, shape, notes, out var forwardFootprint)
+                    : FlashModel.Forward(gpu, kernel, shape, notes, out forwardFootprint));
                 footprint = forwardFootprint;
             }
             if (shape.Direction != Direction.Forward)
             {
-                list.Add(FlashModel.Backward(gpu, kernel, shape, notes, out var backwardFootprint));
+                list.Add(kernel.LoopOrder == LoopOrder.KvOuter
+                    ? Flash1Model.Backward(gpu, kernel, shape, notes, out var backwardFootprint)
+                    : FlashModel.Backward(gpu, kernel, shape, notes, out backwardFootprint));
                 footprint ??= backwardFootprint;
             }
             phases = [.. list];

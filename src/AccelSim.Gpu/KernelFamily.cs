@@ -20,8 +20,51 @@ public enum CausalOrder { Ascending, HeaviestFirst }
 
 public enum DecodePartition { SplitKv, StreamK }
 
-/// <summary>A CTA tile: query rows, keys per iteration, warps.</summary>
-public sealed record TileConfig(int BlockRows, int BlockKeys, int Warps);
+/// <summary>
+/// Loop order of the forward pass. QueryOuter (FlashAttention-2 onwards): a CTA owns a query block and streams the
+/// key blocks past it, keeping O in registers. KvOuter (FlashAttention-1): a CTA holds a key block and streams the
+/// query rows past it, round-tripping O and the softmax statistics through global memory.
+/// </summary>
+public enum LoopOrder { QueryOuter, KvOuter }
+
+/// <summary>How the backward pass spreads its key blocks over CTAs.</summary>
+public enum BackwardParallelism
+{
+    /// <summary>One CTA per (batch, head, key block) (FlashAttention-2 onwards, xFormers with split keys).</summary>
+    KeyBlocks,
+    /// <summary>One CTA per (batch, head) that loops over all key blocks.</summary>
+    PerHead,
+    /// <summary>The implementation is benchmarked both ways and the faster one is reported (Triton FlashAttention).</summary>
+    Fastest,
+}
+
+/// <summary>How the partial dQ of the key blocks are combined.</summary>
+public enum DqAccumulation
+{
+    /// <summary>FP32 atomic adds resolved in L2 (FlashAttention-2/3).</summary>
+    AtomicFp32,
+    /// <summary>Read-modify-write of an FP32 accumulator in global memory per (key block, query block) (xFormers).</summary>
+    RmwFp32,
+    /// <summary>Read-modify-write of dQ in the input precision; needs one CTA per head (Triton, sequence_parallel=False).</summary>
+    RmwInput,
+    /// <summary>
+    /// One dQ copy per key block written in the input precision, zero-filled before and summed by a separate kernel
+    /// after (Triton, sequence_parallel=True).
+    /// </summary>
+    Replicas,
+}
+
+
+
+/// <summary>
+/// A CTA tile: query rows, keys per iteration, warps, and how the warps tile the score block (warps along the rows x
+/// warps along the keys; by default all warps split the rows, FlashAttention-2 style).
+/// </summary>
+public sealed record TileConfig(int BlockRows, int BlockKeys, int Warps)
+{
+    public int WarpRows { get; init; } = Warps;
+    public int WarpCols { get; init; } = 1;
+}
 
 /// <summary>An efficiency factor with the explanation the spec gives for it.</summary>
 public sealed record ExplainedFactor(double Value, string Note);
@@ -38,9 +81,31 @@ public sealed record PassConfig
     public double ExpHiddenFraction { get; init; }
     public double ExpEmulatedFraction { get; init; }
     public double ExpPolyFmaOps { get; init; } = 8;
-    public bool KvResident { get; init; }
     public required int RegsPerThread { get; init; }
     public required ExplainedFactor Efficiency { get; init; }
+    /// <summary>Forward: P is written to shared memory and read back as the A operand of PV (CUTLASS back-to-back GEMM).</summary>
+    public bool PViaSmem { get; init; }
+    /// <summary>Forward: Q stays in registers for the whole kernel instead of being re-read from shared memory.</summary>
+    public bool QInRegisters { get; init; }
+    /// <summary>
+    /// Block-wide barriers separate the GEMM, softmax and shared-memory phases of an iteration, so one CTA runs
+    /// them one after the other and only co-resident CTAs overlap.
+    /// </summary>
+    public bool BarrierPhases { get; init; }
+    /// <summary>Global loads for the next iteration are issued ahead (cp.async / TMA stages); false = their latency is exposed.</summary>
+    public bool SoftwarePipelined { get; init; } = true;
+    /// <summary>
+    /// GEMMs per iteration that are separate CUTLASS-style threadblock GEMMs streaming their operands from global
+    /// memory (0 = the iteration's tiles are loaded ahead into shared memory and shared by its GEMMs). Each such GEMM
+    /// starts with a pipeline fill (one exposed memory latency); in the backward it also re-reads its operands
+    /// through L2 (the forward's K and V tiles are read once per iteration either way).
+    /// </summary>
+    public int GlobalOperandGemms { get; init; }
+    /// <summary>
+    /// Forward: the softmax of key tile j is software-pipelined under the GEMMs of tile j+1 (FA3 Algorithm 2), so
+    /// every work tile exposes one un-overlapped softmax when its pipeline fills.
+    /// </summary>
+    public bool PipelineFill { get; init; }
 
     /// <summary>The tile for a head dimension: the smallest table key at or above it (the largest key beyond the table).</summary>
     public TileConfig TileFor(int headDim, DataType dtype)
@@ -67,11 +132,22 @@ public sealed record KernelFamily
 
     // Unfused
     public ExplainedFactor? GemmEfficiency { get; init; }
+    /// <summary>
+    /// Unfused: Q, K, V arrive packed as (batch, seq, 3, heads, dim), as in the FlashAttention benchmark scripts, so
+    /// the eager code copies them into (batch x heads, seq, dim) operands for the batched GEMMs and stacks the three
+    /// gradients back into the packed layout.
+    /// </summary>
+    public bool PackedQkvInput { get; init; }
+    /// <summary>
+    /// Unfused: fraction of peak HBM bandwidth the eager library kernels (element-wise, softmax, output-bound batched
+    /// GEMMs) sustain; null = the GPU's streaming efficiency.
+    /// </summary>
+    public ExplainedFactor? EagerBandwidthEfficiency { get; init; }
 
     // Flash
     public MmaClass Mma { get; init; }
     public bool WarpsSplitKeys { get; init; }
-    public bool OAccumulatorInGlobal { get; init; }
+    public LoopOrder LoopOrder { get; init; } = LoopOrder.QueryOuter;
     public bool WarpSpecialised { get; init; }
     public bool PingPong { get; init; }
     public bool IntraWarpgroupPipelining { get; init; }
@@ -81,6 +157,8 @@ public sealed record KernelFamily
     public DecodePartition DecodePartition { get; init; } = DecodePartition.SplitKv;
     public PassConfig? Forward { get; init; }
     public PassConfig? Backward { get; init; }
+    public BackwardParallelism BackwardParallelism { get; init; } = BackwardParallelism.KeyBlocks;
+    public DqAccumulation DqAccumulation { get; init; } = DqAccumulation.AtomicFp32;
 
     public bool Matches(string name)
     {
@@ -125,8 +203,9 @@ public static class KernelCatalogLoader
     private static KernelFamily ParseFamily(YNode node, IDictionary<string, string> sources)
     {
         node.ExpectOnlyKeys("name", "display", "aliases", "algorithm", "source", "architectures", "dtypes",
-            "gemm_efficiency", "mma", "warp_split", "o_accumulator_in_global", "warp_specialised", "pingpong",
-            "intra_warpgroup_pipelining", "two_cta_mma_bwd", "persistent", "causal_order", "decode_partition", "fwd", "bwd");
+            "gemm_efficiency", "mma", "warp_split", "warp_specialised", "pingpong",
+            "intra_warpgroup_pipelining", "two_cta_mma_bwd", "persistent", "causal_order", "decode_partition", "loop_order",
+            "bwd_parallelism", "dq_accumulation", "packed_qkv_input", "eager_bandwidth_efficiency", "fwd", "bwd");
         var name = node.Req("name").Text.Trim();
         var sourceNode = node.Req("source");
         if (!sources.ContainsKey(sourceNode.Text.Trim()))
@@ -160,7 +239,12 @@ public static class KernelCatalogLoader
             DataTypes = dtypes,
         };
         if (algorithm == KernelAlgorithm.Unfused)
-            return family with { GemmEfficiency = Factor(node.Req("gemm_efficiency")) };
+            return family with
+            {
+                GemmEfficiency = Factor(node.Req("gemm_efficiency")),
+                PackedQkvInput = node.OptBool("packed_qkv_input") ?? false,
+                EagerBandwidthEfficiency = node.Opt("eager_bandwidth_efficiency") is { } ebe ? Factor(ebe) : null,
+            };
 
         var mmaNode = node.Req("mma");
         var mma = mmaNode.Text.Trim() switch
@@ -174,13 +258,36 @@ public static class KernelCatalogLoader
         if (split is not ("queries" or "keys")) throw node.Req("warp_split").Error("expected queries or keys");
         var order = node.OptString("causal_order") ?? "ascending";
         if (order is not ("ascending" or "heaviest_first")) throw node.Req("causal_order").Error("expected ascending or heaviest_first");
+        var loopOrder = node.OptString("loop_order") ?? "q_outer";
+        if (loopOrder is not ("q_outer" or "kv_outer")) throw node.Req("loop_order").Error("expected q_outer or kv_outer");
+        if ((split == "keys") != (loopOrder == "kv_outer"))
+            throw node.Req("warp_split").Error("warps split the keys exactly in the kv_outer (FlashAttention-1) loop order");
+        var bwdPar = (node.OptString("bwd_parallelism") ?? "key_blocks") switch
+        {
+            "key_blocks" => BackwardParallelism.KeyBlocks,
+            "per_head" => BackwardParallelism.PerHead,
+            "fastest" => BackwardParallelism.Fastest,
+            _ => throw node.Req("bwd_parallelism").Error("expected key_blocks, per_head or fastest"),
+        };
+        var dqAcc = (node.OptString("dq_accumulation") ?? "atomic_fp32") switch
+        {
+            "atomic_fp32" => DqAccumulation.AtomicFp32,
+            "rmw_fp32" => DqAccumulation.RmwFp32,
+            "rmw_input" => DqAccumulation.RmwInput,
+            "replicas" => DqAccumulation.Replicas,
+            _ => throw node.Req("dq_accumulation").Error("expected atomic_fp32, rmw_fp32, rmw_input or replicas"),
+        };
+        if (bwdPar == BackwardParallelism.PerHead && dqAcc is DqAccumulation.AtomicFp32 or DqAccumulation.Replicas)
+            throw node.Req("dq_accumulation").Error("one CTA per head accumulates dQ by read-modify-write (rmw_fp32 or rmw_input)");
         var partition = node.OptString("decode_partition") ?? "split_kv";
         if (partition is not ("split_kv" or "stream_k")) throw node.Req("decode_partition").Error("expected split_kv or stream_k");
         return family with
         {
             Mma = mma,
             WarpsSplitKeys = split == "keys",
-            OAccumulatorInGlobal = node.OptBool("o_accumulator_in_global") ?? false,
+            LoopOrder = loopOrder == "kv_outer" ? LoopOrder.KvOuter : LoopOrder.QueryOuter,
+            BackwardParallelism = bwdPar,
+            DqAccumulation = dqAcc,
             WarpSpecialised = node.OptBool("warp_specialised") ?? false,
             PingPong = node.OptBool("pingpong") ?? false,
             IntraWarpgroupPipelining = node.OptBool("intra_warpgroup_pipelining") ?? false,
@@ -213,12 +320,20 @@ public static class KernelCatalogLoader
             if (!int.TryParse(key, System.Globalization.NumberStyles.Integer, Invariant.Culture, out var d) || d <= 0)
                 throw new InputException(node.KeyLocation(key), node.Path + "." + key, "head dimension must be a positive integer");
             var items = value.Items;
-            if (items.Count != 3) throw value.Error("expected [Br, Bc, warps]");
+            if (items.Count is not (3 or 5)) throw value.Error("expected [Br, Bc, warps] or [Br, Bc, warps, warps along rows, warps along keys]");
             var br = items[0].AsInt();
             var bc = items[1].AsInt();
             var w = items[2].AsInt();
             if (br <= 0 || bc <= 0 || w <= 0) throw value.Error("tile sizes and warps must be positive");
-            b[d] = new TileConfig(br, bc, w);
+            var tile = new TileConfig(br, bc, w);
+            if (items.Count == 5)
+            {
+                var wr = items[3].AsInt();
+                var wc = items[4].AsInt();
+                if (wr <= 0 || wc <= 0 || wr * wc != w) throw value.Error("warps along rows x warps along keys must equal the warps");
+                tile = tile with { WarpRows = wr, WarpCols = wc };
+            }
+            b[d] = tile;
         }
         if (b.Count == 0) throw node.Error("at least one tile is required");
         return b.ToImmutable();
@@ -228,9 +343,11 @@ public static class KernelCatalogLoader
     {
         if (forward)
             node.ExpectOnlyKeys("tiles", "fp8_tiles", "softmax_alu_ops_per_element", "rescale_ops_per_output_element",
-                "rescale_fraction", "exp_hidden_fraction", "exp_emulated_fraction", "exp_poly_fma_ops", "kv_resident", "regs_per_thread", "efficiency");
+                "rescale_fraction", "exp_hidden_fraction", "exp_emulated_fraction", "exp_poly_fma_ops", "regs_per_thread", "efficiency",
+                "p_via_smem", "q_in_registers", "barrier_phases", "software_pipelined", "global_operand_gemms", "pipeline_fill");
         else
-            node.ExpectOnlyKeys("tiles", "bwd_alu_ops_per_element", "regs_per_thread", "efficiency");
+            node.ExpectOnlyKeys("tiles", "bwd_alu_ops_per_element", "regs_per_thread", "efficiency",
+                "barrier_phases", "software_pipelined", "global_operand_gemms");
         double Frac(string key, double dflt)
         {
             var v = node.OptDouble(key) ?? dflt;
@@ -255,9 +372,16 @@ public static class KernelCatalogLoader
             ExpHiddenFraction = Frac("exp_hidden_fraction", 0),
             ExpEmulatedFraction = Frac("exp_emulated_fraction", 0),
             ExpPolyFmaOps = NonNeg("exp_poly_fma_ops", 8),
-            KvResident = node.OptBool("kv_resident") ?? false,
             RegsPerThread = regs,
             Efficiency = Factor(node.Req("efficiency")),
+            PViaSmem = node.OptBool("p_via_smem") ?? false,
+            QInRegisters = node.OptBool("q_in_registers") ?? false,
+            BarrierPhases = node.OptBool("barrier_phases") ?? false,
+            SoftwarePipelined = node.OptBool("software_pipelined") ?? true,
+            PipelineFill = node.OptBool("pipeline_fill") ?? false,
+            GlobalOperandGemms = node.Opt("global_operand_gemms") is { } gog
+                ? (gog.AsInt() is var g && g >= 0 && g <= (forward ? 2 : 5) ? g : throw gog.Error($"must be between 0 and {(forward ? 2 : 5)} (GEMMs per iteration)"))
+                : 0,
         };
     }
 }

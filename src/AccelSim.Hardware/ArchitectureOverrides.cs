@@ -20,6 +20,7 @@ public static class ArchitectureOverrides
         var eq = assignment.IndexOf('=');
         if (eq <= 0) throw new InputException(null, "--set", $"expected KEY=VALUE, found '{assignment}'");
         var key = assignment[..eq].Trim();
+        if (key.StartsWith("arch.", StringComparison.Ordinal)) key = key["arch.".Length..]; // the sweep spelling
         var text = assignment[(eq + 1)..].Trim();
         if (!Invariant.TryParseDouble(text, out var value))
             throw new InputException(null, "--set " + key, $"expected a number, found '{text}'");

@@ -44,6 +44,7 @@ public static class SpatialEvaluation
     {
         var eq = assignment.IndexOf('=');
         var key = eq < 0 ? assignment : assignment[..eq];
+        if (key.StartsWith("workload.", StringComparison.Ordinal)) return false; // sweep spelling of a workload parameter
         return key.Contains('.') || key == "clock_hz";
     }
 

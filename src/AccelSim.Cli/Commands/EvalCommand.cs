@@ -1,4 +1,5 @@
 using System.CommandLine;
+using AccelSim.Gpu;
 using AccelSim.Model;
 
 namespace AccelSim.Cli.Commands;
@@ -16,7 +17,12 @@ public static class EvalCommand
     public static readonly List<Engine> Engines = new()
     {
         new Engine("spatial", SpatialEvaluation.Accepts, RunSpatial),
+        new Engine("gpu", GpuEvaluation.Accepts, RunGpu),
     };
+
+    private static readonly Option<string?> Kernel = new("--kernel") { Description = "GPU kernel family for arch/gpu specs: standard, fa1, fa2, fa3, fa4, cudnn, triton, xformers, lean" };
+    private static readonly Option<string?> Direction = new("--direction") { Description = "GPU: fwd (default), bwd or fwd+bwd" };
+    private static readonly Option<string?> DType = new("--dtype") { Description = "GPU: data type (fp16, bf16, fp8); default from the workload's word_bits" };
 
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
@@ -35,8 +41,9 @@ public static class EvalCommand
         var command = new Command("eval",
             "Evaluate one mapping of one Einsum on an architecture: cycles, utilisation, per-level occupancy and traffic, energy breakdown.\n" +
             "Example: accelsim eval --arch arch/fusemax-array.yaml --workload workloads/attention/attention-1pass.yaml --einsum QK " +
-            "--mapping arch/mappings/fusemax-qk.yaml --set seq_len=4096 --json");
-        foreach (var o in new Option[] { arch, workload, mapping, einsum, set, model, ert, json }) command.Options.Add(o);
+            "--mapping arch/mappings/fusemax-qk.yaml --set seq_len=4096 --json\n" +
+            "GPU:     accelsim eval --arch arch/gpu/h100.yaml --workload workloads/attention/attention-1pass.yaml --kernel fa3 --set seq_len=8192");
+        foreach (var o in new Option[] { arch, workload, mapping, einsum, set, model, ert, json, Kernel, Direction, DType }) command.Options.Add(o);
         command.SetAction(parse =>
         {
             var request = new EvalRequest(parse.GetValue(arch)!, parse.GetValue(workload)!, parse.GetValue(mapping), parse.GetValue(einsum),
@@ -54,6 +61,14 @@ public static class EvalCommand
     {
         var outcome = SpatialEvaluation.Run(request);
         stdout.Write(json ? CostReportWriter.Json(outcome.Report, outcome.Notes) + "\n" : CostReportWriter.Text(outcome.Report, outcome.Notes));
+        return ExitCodes.Ok;
+    }
+
+    private static int RunGpu(ParseResult parse, EvalRequest request, TextWriter stdout, TextWriter stderr, bool json)
+    {
+        var report = GpuEvaluation.Run(request.ArchFile, request.WorkloadFile, request.Sets, request.ModelFile,
+            parse.GetValue(Kernel), parse.GetValue(Direction), parse.GetValue(DType));
+        stdout.Write(json ? GpuReportFormatter.ToJson(report) + "\n" : GpuReportFormatter.ToText(report));
         return ExitCodes.Ok;
     }
 }

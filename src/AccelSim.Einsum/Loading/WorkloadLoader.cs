@@ -34,7 +34,10 @@ public static class WorkloadLoader
         return [.. root.Req("params").Entries.Select(kv => WorkloadSpec.ParamFromNode(kv.Key, kv.Value, "model " + path))];
     }
 
-    /// <summary>Parses `name=value` pairs from `--set` options.</summary>
+    /// <summary>
+    /// Parses `name=value` pairs from `--set` options. `workload.params.name=value` (the sweep spelling of the same
+    /// parameter) is accepted too, so one spelling works in every verb.
+    /// </summary>
     public static ImmutableDictionary<string, string> ParseOverrides(IEnumerable<string>? assignments)
     {
         var result = ImmutableDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
@@ -43,7 +46,9 @@ public static class WorkloadLoader
             var eq = a.IndexOf('=');
             if (eq <= 0 || eq == a.Length - 1)
                 throw new InputException(null, "--set", $"expected name=value, got '{a}'");
-            result[a[..eq].Trim()] = a[(eq + 1)..].Trim();
+            var name = a[..eq].Trim();
+            if (name.StartsWith("workload.params.", StringComparison.Ordinal)) name = name["workload.params.".Length..];
+            result[name] = a[(eq + 1)..].Trim();
         }
         return result.ToImmutable();
     }

@@ -1,0 +1,157 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using AccelSim.Core;
+using AccelSim.Experiments.Reports;
+using AccelSim.Experiments.Sweeps;
+
+namespace AccelSim.Cli;
+
+/// <summary>`accelsim sweep SWEEP.yaml --out DIR`: runs every point of a sweep in parallel into DIR/results.csv.</summary>
+public static class SweepCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr, Func<EvaluatorRegistry> registry)
+    {
+        var file = new Argument<string>("sweep") { Description = "Sweep YAML (see workloads/sweeps/ and docs/sweeps.md)" };
+        var outOption = CommonOptions.Out("Output folder for results.csv and sweep.json (default: results/<sweep name>)");
+        var jobs = new Option<int>("--jobs", "-j")
+        {
+            Description = "Worker threads (default: every core)",
+            DefaultValueFactory = _ => Environment.ProcessorCount,
+        };
+        var shard = new Option<string?>("--shard") { Description = "Run only shard I of N (0-based), points I, I+N, I+2N, ...; merge shards with `accelsim merge`", HelpName = "I/N" };
+        var resume = new Option<bool>("--resume") { Description = "Continue an interrupted run in --out (same sweep), skipping finished points" };
+        var force = new Option<bool>("--force") { Description = "Overwrite an existing results.csv in --out" };
+        var report = new Option<bool>("--report") { Description = "Write DIR/report.md with plots when the sweep completes" };
+        var progress = new Option<string>("--progress")
+        {
+            Description = "Progress display: auto (bar on a terminal, plain lines when redirected or CI=true), bar, plain or none",
+            DefaultValueFactory = _ => "auto",
+        };
+        progress.AcceptOnlyFromAmong("auto", "bar", "plain", "none");
+        var set = CommonOptions.Set();
+        var json = CommonOptions.Json();
+
+        var command = new Command("sweep",
+            "Run a parameter sweep in parallel, streaming one CSV row per point to DIR/results.csv.\n" +
+            "A killed run continues with --resume; --shard I/N runs a slice for a cluster job array.\n" +
+            "Example: accelsim sweep workloads/sweeps/roofline-gemm.yaml --out results/roofline-gemm --report")
+        {
+            file, outOption, jobs, shard, resume, force, report, progress, set, json,
+        };
+
+        command.SetAction(parse =>
+        {
+            var path = parse.GetValue(file)!;
+            if (parse.GetValue(resume) && parse.GetValue(force))
+                throw new InputException(null, "--resume", "--resume and --force contradict each other; pick one");
+            var engines = registry();
+            var spec = SweepSpecParser.Load(path, engines, CommonOptions.ParseSets(parse, set));
+            var evaluator = engines.Get(spec.Engine, spec.EngineLocation);
+            var outDir = parse.GetValue(outOption) ?? Path.Combine("results", spec.Name);
+            var shardSpec = parse.GetValue(shard) is { } s ? ShardSpec.Parse(s) : null;
+            var options = new SweepRunOptions(outDir)
+            {
+                Jobs = parse.GetValue(jobs),
+                Shard = shardSpec,
+                Resume = parse.GetValue(resume),
+                Force = parse.GetValue(force),
+            };
+
+            using var cancel = new CancellationTokenSource();
+            using var signals = StopOnSignals(cancel, stderr);
+            using ISweepProgress display = parse.GetValue(progress) switch
+            {
+                "none" => SilentProgress.Instance,
+                "plain" => new PlainProgress(stderr, TimeSpan.FromSeconds(10)),
+                "bar" => new TerminalProgress(stderr),
+                _ => SweepProgressFactory.Create(stderr, CommonOptions.IsInteractive(stderr)),
+            };
+            var result = SweepRunner.Run(spec, evaluator, options, display, cancel.Token);
+
+            string? reportPath = null;
+            if (result.Completed && parse.GetValue(report)) reportPath = MarkdownReport.Write(outDir).ReportPath;
+
+            if (parse.GetValue(json))
+                CommonOptions.WriteJson(stdout, new
+                {
+                    sweep = spec.Name,
+                    spec.Engine,
+                    results = result.ResultsPath,
+                    points = spec.PointCount,
+                    shard = shardSpec?.ToString(),
+                    shard_points = result.ShardPoints,
+                    already_done = result.AlreadyDone,
+                    result.Evaluated,
+                    result.Failed,
+                    result.Completed,
+                    result.Interrupted,
+                    result.Aborted,
+                    seconds = result.Elapsed.TotalSeconds,
+                    points_per_second = result.PointsPerSecond,
+                    first_error = result.FirstError,
+                    report = reportPath,
+                });
+            else
+                stdout.WriteLine(
+                    $"{spec.Name}: {Invariant.Grouped(result.Evaluated)} points in {PlainProgress.Duration(result.Elapsed.TotalSeconds)} " +
+                    $"({PlainProgress.Rate(result.PointsPerSecond)} points/s on {options.Jobs} jobs)" +
+                    (result.AlreadyDone > 0 ? $", {Invariant.Grouped(result.AlreadyDone)} done before" : "") +
+                    $"; {Invariant.Grouped(result.AlreadyDone + result.Evaluated)}/{Invariant.Grouped(result.ShardPoints)} rows in {result.ResultsPath}" +
+                    (reportPath is null ? "" : $"; report {reportPath}"));
+
+            if (result.Aborted)
+            {
+                stderr.WriteLine($"stopped: the first {Invariant.Grouped(result.Failed)} points all failed, so the sweep itself is probably wrong; first error: {result.FirstError}");
+                return result.FirstErrorIsInput ? ExitCodes.BadInput : ExitCodes.Failure;
+            }
+            if (result.Interrupted)
+            {
+                var shardArg = shardSpec is null ? "" : $" --shard {shardSpec}";
+                stderr.WriteLine($"interrupted: {Invariant.Grouped(result.AlreadyDone + result.Evaluated)} of {Invariant.Grouped(result.ShardPoints)} points are in {result.ResultsPath}; " +
+                                 $"continue with: accelsim sweep {path} --out {outDir}{shardArg} --resume");
+                return ExitCodes.Failure;
+            }
+            if (result.Failed > 0)
+            {
+                stderr.WriteLine($"{Invariant.Grouped(result.Failed)} points failed (their error is in the `error` column); first: {result.FirstError}");
+                return ExitCodes.Failure;
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    /// <summary>Ctrl-C and SIGTERM (Slurm/Kubernetes pre-emption) stop the sweep cleanly: finished rows are kept
+    /// and the run can be resumed. A second Ctrl-C terminates at once.</summary>
+    private static IDisposable StopOnSignals(CancellationTokenSource cancel, TextWriter stderr)
+    {
+        var registrations = new List<PosixSignalRegistration>();
+        void Handle(PosixSignalContext context)
+        {
+            if (cancel.IsCancellationRequested) return; // second signal: default handling terminates
+            context.Cancel = true;
+            stderr.WriteLine($"{context.Signal}: stopping after the points in flight; finished rows are kept (signal again to abort)");
+            cancel.Cancel();
+        }
+        foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM })
+        {
+            try
+            {
+                registrations.Add(PosixSignalRegistration.Create(signal, Handle));
+            }
+            catch (PlatformNotSupportedException)
+            {
+                // SIGTERM is not available everywhere (e.g. some Windows hosts); Ctrl-C still is.
+            }
+        }
+        return new Registrations(registrations);
+    }
+
+    private sealed class Registrations(List<PosixSignalRegistration> items) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var r in items) r.Dispose();
+        }
+    }
+}

@@ -1,0 +1,36 @@
+using AccelSim.Core;
+using AccelSim.Einsum.Loading;
+
+namespace AccelSim.Gpu;
+
+/// <summary>`accelsim eval` for GPU specs: an attention workload run by one kernel family on one GPU.</summary>
+public static class GpuEvaluation
+{
+    /// <summary>A GPU spec is a YAML mapping with an `sm_count` field (arch/gpu/*.yaml).</summary>
+    public static bool Accepts(string archFile)
+    {
+        if (!File.Exists(archFile)) return false;
+        try
+        {
+            var root = YNode.LoadFile(archFile);
+            return root.IsMapping && root.Has("sm_count");
+        }
+        catch (InputException)
+        {
+            return false;
+        }
+    }
+
+    public static GpuReport Run(string archFile, string workloadFile, IReadOnlyList<string> sets, string? modelFile,
+        string? kernel, string? direction, string? dtype)
+    {
+        if (kernel is null)
+            throw new InputException(SourceLocation.FileOnly(archFile), "--kernel",
+                "a GPU architecture needs --kernel (e.g. fa2, fa3, fa4, cudnn, standard, lean)");
+        var cascade = WorkloadLoader.Load(workloadFile, WorkloadLoader.ParseOverrides(sets), modelFile);
+        var dir = direction is null ? Direction.Forward : Directions.Parse(direction);
+        var shape = AttentionShape.FromWorkload(cascade, dir);
+        if (dtype is not null) shape = shape with { DType = DataTypes.Parse(dtype) };
+        return GpuEvaluator.Evaluate(archFile, shape, kernel);
+    }
+}

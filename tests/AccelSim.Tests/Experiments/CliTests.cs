@@ -1,0 +1,103 @@
+using System.Text.Json;
+using AccelSim.Cli;
+
+namespace AccelSim.Tests.Experiments;
+
+/// <summary>The `sweep`, `merge`, `plot` and `report` verbs end to end on the shipped roofline sweep.</summary>
+public class ExperimentsCliTests
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var code = Cli.Cli.Run(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    private static string Shipped(string name) =>
+        Path.Combine(SweepSpecParserTests.RepoRoot(), "workloads", "sweeps", name);
+
+    [Theory]
+    [InlineData("sweep")]
+    [InlineData("merge")]
+    [InlineData("plot")]
+    [InlineData("report")]
+    public void HelpHasAnExample(string verb)
+    {
+        var (code, output, _) = Run(verb, "--help");
+        Assert.Equal(0, code);
+        Assert.Contains("Example: accelsim " + verb, output);
+    }
+
+    [Fact]
+    public void SweepShardMergePlotAndReport()
+    {
+        using var dir = new TempDir();
+        var sweep = Shipped("roofline-attention.yaml");
+        var (code, output, err) = Run("sweep", sweep, "--out", dir.File("all"), "--json", "--jobs", "2");
+        Assert.True(code == 0, err);
+        using (var json = JsonDocument.Parse(output))
+        {
+            Assert.Equal(32, json.RootElement.GetProperty("evaluated").GetInt32());
+            Assert.True(json.RootElement.GetProperty("completed").GetBoolean());
+        }
+
+        for (var i = 0; i < 2; i++)
+            Assert.Equal(0, Run("sweep", sweep, "--out", dir.File($"s{i}"), "--shard", $"{i}/2", "--progress", "none").Code);
+        (code, _, err) = Run("merge", dir.File("s1"), "--out", dir.File("partial"));
+        Assert.Equal(1, code);
+        Assert.Contains("16 points missing", err);
+        (code, _, err) = Run("merge", dir.File("s0"), dir.File("s1"), "--out", dir.File("merged"));
+        Assert.True(code == 0, err);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(dir.File("all"), "results.csv")), File.ReadAllBytes(Path.Combine(dir.File("merged"), "results.csv")));
+
+        foreach (var (kind, extra) in new[]
+                 {
+                     ("speedup", new[] { "--x", "query_len", "--where", "fused=true" }),
+                     ("roofline", new[] { "--group", "arch" }),
+                     ("utilization", new[] { "--x", "query_len", "--group", "fused", "--y", "utilization" }),
+                     ("energy", new[] { "--x", "query_len", "--y", "compute_s,memory_s", "--where", "arch=h100" }),
+                     ("pareto", new[] { "--x", "latency_s", "--y", "bytes", "--group", "fused" }),
+                     ("parity", new[] { "--x", "memory_s", "--y", "latency_s" }),
+                     ("line", new[] { "--x", "query_len", "--y", "latency_s", "--group", "arch", "--where", "fused=false" }),
+                 })
+        {
+            var file = dir.File($"plots/{kind}.svg");
+            (code, _, err) = Run(["plot", kind, "--in", dir.File("all"), "--out", file, .. extra]);
+            Assert.True(code == 0, kind + ": " + err);
+            Assert.True(new FileInfo(file).Length > 5_000, kind);
+        }
+
+        (code, output, err) = Run("report", dir.File("all"));
+        Assert.True(code == 0, err);
+        Assert.Contains("Speedup over arch=a100", File.ReadAllText(output.Trim()));
+    }
+
+    [Fact]
+    public void BadInputIsOneLineAndExitCodeTwo()
+    {
+        using var dir = new TempDir();
+        var bad = dir.Write("bad.yaml", "engine: analytic-roofline\nparameters:\n  zip:\n    workload.m: [1, 2]\n    workload.n: [1]\n");
+        var (code, _, err) = Run("sweep", bad, "--out", dir.File("o"));
+        Assert.Equal(2, code);
+        Assert.Equal($"{bad}:5:5: parameters.zip.workload.n: zip lists differ in length: workload.m has 2 values, workload.n has 1", err.Trim());
+
+        (code, _, err) = Run("sweep", Shipped("roofline-gemm.yaml"), "--resume", "--force");
+        Assert.Equal(2, code);
+        Assert.Contains("contradict", err);
+        (code, _, err) = Run("sweep", Shipped("roofline-gemm.yaml"), "--shard", "2/2", "--out", dir.File("o"));
+        Assert.Equal(2, code);
+        Assert.Contains("--shard: shard index 2 must be below the shard count 2", err);
+        (code, _, err) = Run("sweep", Shipped("roofline-gemm.yaml"), "--set", "arch.peak=1", "--out", dir.File("o"));
+        Assert.Equal(2, code);
+        Assert.Contains("has no field 'peak'", err);
+        (code, _, err) = Run("plot", "speedup", "--in", dir.File("nothing.csv"), "--out", dir.File("x.png"));
+        Assert.Equal(2, code);
+        Assert.Contains("nothing.csv: file not found", err);
+        (code, _, _) = Run("plot", "pie", "--in", "x.csv", "--out", "x.png");
+        Assert.Equal(2, code);
+        (code, _, err) = Run("merge", dir.File("nowhere"), "--out", dir.File("m"));
+        Assert.Equal(2, code);
+        Assert.Contains("sweep.json: not found", err);
+    }
+}

@@ -1,0 +1,49 @@
+namespace AccelSim.Tests.Gpu;
+
+/// <summary>`accelsim eval` dispatches arch/gpu specs to the GPU model, like any other architecture.</summary>
+public class GpuEvalCliTests
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        return (AccelSim.Cli.Cli.Run(args, o, e), o.ToString(), e.ToString());
+    }
+
+    [Fact]
+    public void EvalOnAGpuSpecUsesTheKernelModel()
+    {
+        var (code, output, err) = Run("eval", "--arch", RepoPaths.Of("arch", "gpu", "h100.yaml"),
+            "--workload", RepoPaths.Of("workloads", "attention", "attention-1pass.yaml"), "--kernel", "fa3",
+            "--set", "seq_len=4096", "--json");
+        Assert.True(code == 0, err);
+        Assert.Contains("\"latency_s\"", output);
+        Assert.Contains("\"bottleneck\"", output);
+    }
+
+    [Fact]
+    public void FasterKernelPredictsLowerLatency()
+    {
+        double Latency(string kernel)
+        {
+            var (code, output, err) = Run("eval", "--arch", RepoPaths.Of("arch", "gpu", "h100.yaml"),
+                "--workload", RepoPaths.Of("workloads", "attention", "attention-1pass.yaml"), "--kernel", kernel,
+                "--set", "seq_len=8192", "--set", "head_dim=128", "--json");
+            Assert.True(code == 0, err);
+            using var doc = System.Text.Json.JsonDocument.Parse(output);
+            return doc.RootElement.GetProperty("latency_s").GetDouble();
+        }
+        Assert.True(Latency("fa3") < Latency("fa2"));
+        Assert.True(Latency("fa2") < Latency("standard"));
+    }
+
+    [Fact]
+    public void MissingKernelIsBadInput()
+    {
+        var (code, _, err) = Run("eval", "--arch", RepoPaths.Of("arch", "gpu", "h100.yaml"),
+            "--workload", RepoPaths.Of("workloads", "attention", "attention-1pass.yaml"));
+        Assert.Equal(2, code);
+        Assert.Contains("--kernel", err);
+        Assert.Single(err.TrimEnd().Split('\n'));
+    }
+}
