@@ -34,7 +34,8 @@ public sealed class ExhaustiveSearch : ISearchStrategy
                 throw new InputException(null, "--search", "the map-space has more than 2^63 tilings: too large for exhaustive search; use --search guided or add constraints");
             }
         }
-        long slice = Math.Clamp(total / 512, 1, 4096);
+        // About 512 slices for load balance (at most 100,000, however large the space).
+        long slice = Math.Max(Math.Clamp(total / 512, 1, 4096), (total + 99_999) / 100_000);
         long units = (total + slice - 1) / slice;
         return new SearchPlan(units, i => new Slice(space, counts, i * slice, Math.Min(total, (i + 1) * slice)),
             SharedBudget: true, Budget: settings.Budget ?? long.MaxValue);

@@ -23,6 +23,8 @@ public sealed class GuidedSearch : ISearchStrategy
     private const int Samplers = 8;
     private const int MaxStarts = 16;
     private const long EvaluationsPerStart = 250;
+    /// <summary>Keys remembered per unit to skip duplicates (about 40 MB).</summary>
+    private const int MemoryLimit = 1 << 20;
 
     public string Name => "guided";
     public string Description => "random screen, then iterated local search from the best points (equivalent and over-capacity mappings pruned before pricing)";
@@ -72,6 +74,7 @@ public sealed class GuidedSearch : ISearchStrategy
             for (long tries = 0; tries < maxTries && !w.ShouldStop; tries++)
             {
                 if (!Sampling.SampleMapping(w, m, rng)) continue;
+                if (seen.Count >= MemoryLimit) seen.Clear(); // bounded memory; forgetting only risks re-pricing a duplicate
                 if (!seen.Add(w.Moves.Key(m))) continue;
                 w.Evaluate(m, out _);
             }
@@ -101,6 +104,7 @@ public sealed class GuidedSearch : ISearchStrategy
                 {
                     cand.CopyFrom(cur);
                     if (!mv.Apply(cand, move) || !mv.FixOrders(cand)) continue;
+                    if (visited.Count >= MemoryLimit) visited.Clear();
                     if (!visited.Add(mv.Key(cand))) continue;
                     if (!w.Evaluate(cand, out var sc)) continue; // over capacity: rejected before pricing
                     if (Score.Compare(sc, curScore) < 0)

@@ -9,8 +9,8 @@ namespace AccelSim.Benchmarks;
 
 /// <summary>
 /// Mapper throughput: valid mappings priced per second by a whole search (map-space enumeration or sampling, pruning,
-/// order classes, merging), on one thread and on all cores. Problem: the conv layer of ModelBenchmarks (K=C=64,
-/// P=Q=28, R=S=3). Architectures: arch/timeloop-3level.yaml (DRAM -> 256 KiB buffer -> 64-word register file -> one
+/// order classes, merging), on one thread and on all cores. Problems: the conv layer of ModelBenchmarks (K=C=64,
+/// P=Q=28, R=S=3) and a 256x256x256 GEMM. Architectures: arch/timeloop-3level.yaml (DRAM -> 256 KiB buffer -> 64-word register file -> one
 /// MAC) and the mapper tests' 3-level 4x4 array (DRAM -> 2,048-word buffer -> 16 x 32-word register files -> 16 MACs).
 /// Each invocation runs one search with a budget of <see cref="Budget"/> evaluations, so "Op/s" is evaluations per second.
 /// </summary>
@@ -28,6 +28,9 @@ public class MapperBenchmarks
     [Params("exhaustive", "random", "guided")]
     public string Search { get; set; } = "";
 
+    [Params("conv", "gemm")]
+    public string Problem { get; set; } = "";
+
     /// <summary>1, or 0 for every core.</summary>
     [Params(1, 0)]
     public int Threads { get; set; }
@@ -38,9 +41,10 @@ public class MapperBenchmarks
         _arch = ArchitectureLoader.Load(Arch == "timeloop-3level"
             ? RepoFiles.Of("arch", "timeloop-3level.yaml")
             : RepoFiles.Of("tests", "AccelSim.Tests", "Mapper", "Data", "small-array.yaml"));
-        _problem = ProblemLoader.Parse(AccelSim.Core.YNode.LoadText(
-            "problem: {name: conv, dims: {K: 64, C: 64, P: 28, Q: 28, R: 3, S: 3}, " +
-            "tensors: {Weights: [K, C, R, S], Inputs: [C, 'P + R', 'Q + S'], Outputs: {ranks: [K, P, Q], output: true}}}", "bench.yaml"));
+        _problem = ProblemLoader.Parse(AccelSim.Core.YNode.LoadText(Problem == "conv"
+            ? "problem: {name: conv, dims: {K: 64, C: 64, P: 28, Q: 28, R: 3, S: 3}, " +
+              "tensors: {Weights: [K, C, R, S], Inputs: [C, 'P + R', 'Q + S'], Outputs: {ranks: [K, P, Q], output: true}}}"
+            : "problem: {name: gemm, dims: {M: 256, N: 256, K: 256}, tensors: {A: [M, K], B: [K, N], Z: {ranks: [M, N], output: true}}}", "bench.yaml"));
         var check = Run();
         if (check != Budget) throw new InvalidOperationException($"the search stopped after {check} evaluations, not {Budget}: the figure would be wrong");
     }
@@ -48,7 +52,7 @@ public class MapperBenchmarks
     private long Run() => MapSearch.Run(new MapRequest(_arch, _problem, MapSpaceConstraints.None, Objective.Edp, Search, Budget, Seed: 1,
         Threads: Threads)).Evaluations;
 
-    [Benchmark(OperationsPerInvoke = (int)Budget, Description = "price one mapping within a search (conv 64x64x28x28x3x3)")]
+    [Benchmark(OperationsPerInvoke = (int)Budget, Description = "price one mapping within a search")]
     public long Map() => Run();
 }
 

@@ -75,23 +75,38 @@ public static class MapCommand
             var spatialTargets = loaded.Timeloop?.SpatialTargets;
 
             var results = new List<MapResult>();
-            foreach (var problem in problems)
+            // Ctrl+C stops the search gracefully: the best mapping found so far is printed (marked "cancelled").
+            using var cancel = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCancel = (_, e) =>
             {
-                var cons = ConstraintsLoader.LoadAll(constraintFiles, problem, spatialTargets);
-                var request = new MapRequest(architecture, problem, cons, obj, strategy, b, to is { } s ? TimeSpan.FromSeconds(s) : null,
-                    parse.GetValue(seed), nThreads, parse.GetValue(compute));
-                MapResult result;
-                try { result = RunWithProgress(request, stderr); }
-                catch (SearchFailedException e)
+                if (cancel.IsCancellationRequested) return; // a second Ctrl+C ends the process
+                e.Cancel = true;
+                cancel.Cancel();
+            };
+            Console.CancelKeyPress += onCancel;
+            try
+            {
+                foreach (var problem in problems)
                 {
-                    stderr.WriteLine($"error: {problem.Name}: {e.Message}");
-                    return ExitCodes.Failure;
+                    if (cancel.IsCancellationRequested) break;
+                    var cons = ConstraintsLoader.LoadAll(constraintFiles, problem, spatialTargets);
+                    var request = new MapRequest(architecture, problem, cons, obj, strategy, b, to is { } s ? TimeSpan.FromSeconds(s) : null,
+                        parse.GetValue(seed), nThreads, parse.GetValue(compute));
+                    MapResult result;
+                    try { result = RunWithProgress(request, stderr, cancel.Token); }
+                    catch (SearchFailedException e)
+                    {
+                        stderr.WriteLine($"error: {problem.Name}: {e.Message}");
+                        return ExitCodes.Failure;
+                    }
+                    stderr.WriteLine($"{problem.Name}: {Invariant.Grouped(result.Outcome.Evaluations)} mappings priced, " +
+                                     $"{Invariant.Grouped(result.Outcome.Rejected)} rejected before pricing, {Invariant.Sig(result.Elapsed.TotalSeconds, 3)} s " +
+                                     $"({Invariant.Grouped((long)(result.Outcome.Evaluations / Math.Max(1e-9, result.Elapsed.TotalSeconds)))}/s, {result.Threads} threads)");
+                    results.Add(result);
                 }
-                stderr.WriteLine($"{problem.Name}: {Invariant.Grouped(result.Outcome.Evaluations)} mappings priced, " +
-                                 $"{Invariant.Grouped(result.Outcome.Rejected)} rejected before pricing, {Invariant.Sig(result.Elapsed.TotalSeconds, 3)} s " +
-                                 $"({Invariant.Grouped((long)(result.Outcome.Evaluations / Math.Max(1e-9, result.Elapsed.TotalSeconds)))}/s, {result.Threads} threads)");
-                results.Add(result);
             }
+            finally { Console.CancelKeyPress -= onCancel; }
+            if (results.Count == 0) throw new OperationCanceledException();
             if (parse.GetValue(save) is { } savePath)
                 foreach (var r in results)
                 {
@@ -141,12 +156,12 @@ public static class MapCommand
     }
 
     /// <summary>A live progress bar on an interactive terminal; nothing while redirected or under CI.</summary>
-    private static MapResult RunWithProgress(MapRequest request, TextWriter stderr)
+    private static MapResult RunWithProgress(MapRequest request, TextWriter stderr, CancellationToken cancel)
     {
         var ci = Environment.GetEnvironmentVariable("CI");
         bool underCi = !string.IsNullOrEmpty(ci) && ci != "false" && ci != "0";
         bool interactive = ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected && !underCi;
-        if (!interactive) return MapSearch.Run(request);
+        if (!interactive) return MapSearch.Run(request, cancel: cancel);
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
         MapResult? result = null;
         console.Progress()
@@ -165,7 +180,7 @@ public static class MapCommand
                     }
                     task.Description = Markup.Escape($"{request.Problem.Name}: {request.Search}, {Invariant.Grouped(p.Evaluations)} priced" +
                                                      (double.IsFinite(p.BestPrimary) ? $", best {Invariant.Sig(p.BestPrimary)}" : ""));
-                });
+                }, cancel);
                 task.StopTask();
             });
         return result!;
