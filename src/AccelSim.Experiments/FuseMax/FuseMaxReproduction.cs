@@ -55,6 +55,7 @@ public static class FuseMaxReproduction
         Write("buffers.csv", BuffersCsv(points));
         Write("einsums.csv", EinsumsCsv(points));
         Write("energy.csv", EnergyCsv(points));
+        Write("actions.csv", ActionsCsv(points));
         Write("pareto.csv", FuseMaxPareto.Csv(pareto));
         var reference = options.ReferenceDir is { } dir ? FuseMaxReference.Load(dir) : null;
         var summary = Summary(points, reference, pareto, seconds);
@@ -138,6 +139,29 @@ public static class FuseMaxReproduction
                 foreach (var e in s.Einsums)
                     sb.AppendLine($"{p.Model},{p.SeqLen},{p.Arch},{s.Section},{e.Einsum},{e.Array},{e.Group},{F(e.Seconds)},{F(e.SpatialUtilization)}," +
                                   $"{F(e.BusySeconds / s.LatencySeconds)},{F(e.DramBytes)},{F(e.ComputeEnergyPJ)},{F(e.OnChipEnergyPJ)},{F(e.DramEnergyPJ)}");
+            }
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// Action counts per Einsum and storage level (all instances, in words: reads, and fills + updates as writes) with
+    /// their energy, and each Einsum's operations by kind: the model's equivalent of Accelergy's action-count file.
+    /// </summary>
+    public static string ActionsCsv(IReadOnlyList<StudyPoint> points)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("model,seq_len,arch,section,einsum,component,reads,writes,energy_pJ");
+        foreach (var p in points)
+            foreach (var s in new[] { p.Report.Attention, p.Report.EndToEnd })
+            {
+                if (s is null) continue;
+                foreach (var e in s.Einsums)
+                {
+                    sb.AppendLine($"{p.Model},{p.SeqLen},{p.Arch},{s.Section},{e.Einsum},DRAM,{F(e.DramReadBytes)},{F(e.DramWriteBytes)},{F(e.DramEnergyPJ)}");
+                    foreach (var l in e.Levels)
+                        sb.AppendLine($"{p.Model},{p.SeqLen},{p.Arch},{s.Section},{e.Einsum},{l.Level},{F(l.Reads)},{F(l.Writes)},{F(l.EnergyPJ)}");
+                    sb.AppendLine($"{p.Model},{p.SeqLen},{p.Arch},{s.Section},{e.Einsum},{e.Compute},{F(e.Operations)},0,{F(e.ComputeEnergyPJ)}");
+                }
             }
         return sb.ToString();
     }
