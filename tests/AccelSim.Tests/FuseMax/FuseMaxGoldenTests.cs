@@ -79,12 +79,13 @@ public class FuseMaxGoldenTests(FuseMaxFixture study)
     }
 
     /// <summary>
-    /// Known deviation, tracked rather than hidden. The study's runs on FLAT's hardware (unfused, flat, cascade) carry
-    /// 600-800 pJ per softmax element beyond their compute, DRAM, buffer and register actions, which no action of that
-    /// hardware accounts for (fusemax-model.md §6 leaves it unexplained too; the artifact also drops the +Cascade
-    /// exponentials' energy through a misspelt unit name). Counting every action of the hardware, the model is 8-23%
-    /// below those attention energies, and the layer's GEMMs (no softmax) match within 2%. The test pins that band:
-    /// it fails if the gap closes (then tighten it to 10%) or widens.
+    /// Known deviation, tracked rather than hidden (arch/fusemax/README.md, "Energy on FLAT's hardware"). The study's
+    /// runs on FLAT's hardware (unfused, flat, cascade) carry 350-700 pJ per softmax element (B*H*M*P) beyond every
+    /// action the artifact's own accounting counts for that hardware: its Timeloop buffer and compute counts match ours
+    /// (<see cref="FuseMaxActionCountTests"/>), its register files are charged per instance, and its compute, DRAM
+    /// (bytes/8 accesses) and buffer (256-word rows) energies are the ones the model uses. Counting every action, the
+    /// model is 8-22% below those attention energies while the layer's GEMMs on the same hardware match within 3%.
+    /// The guard is tight on both sides: it fails if the gap closes (then the 10% target applies) or moves.
     /// </summary>
     [Theory]
     [MemberData(nameof(Rows))]
@@ -92,11 +93,48 @@ public class FuseMaxGoldenTests(FuseMaxFixture study)
     {
         if (arch is "stall" or "fusemax") return;
         var r = study.Reference.Find(model, seqLen, arch)!;
-        var p = study.Point(model, seqLen, arch).Report;
-        var ratio = p.Attention.EnergyPJ / r.EnergyPJ;
-        Assert.InRange(ratio, 0.76, 0.93);
-        var gemms = p.EndToEnd!.EnergyPJ / (r.EndToEndEnergyPJ - r.EnergyPJ);
-        Near(1, gemms, 0.03, $"{arch} {model} {FuseMaxReference.Label(seqLen)} GEMM energy");
+        var p = study.Point(model, seqLen, arch);
+        var at = $"{arch} {model} {FuseMaxReference.Label(seqLen)}";
+        var ratio = p.Report.Attention.EnergyPJ / r.EnergyPJ;
+        Assert.True(ratio is >= 0.775 and <= 0.92, $"{at}: model/study attention energy {ratio:F4}, guarded band [0.775, 0.92]");
+        // The gap is a per-softmax-element amount, not a fraction of the total; the row maximum (MX, or LM for the
+        // 1-pass cascade) does one operation per element.
+        var elements = (p.Report.Attention.Einsum("MX") ?? p.Report.Attention.Einsum("LM")!).Operations;
+        var gap = (r.EnergyPJ - p.Report.Attention.EnergyPJ) / elements;
+        Assert.True(gap is >= 345 and <= 705, $"{at}: study - model = {gap:F1} pJ per softmax element, guarded band [345, 705]");
+        var gemms = p.Report.EndToEnd!.EnergyPJ / (r.EndToEndEnergyPJ - r.EnergyPJ);
+        Near(1, gemms, 0.03, $"{at} GEMM energy");
+    }
+}
+
+/// <summary>
+/// The one Timeloop statistics file the study's artifact publishes (unfused BERT at 1K tokens, QK, found by the
+/// Timeloop mapper on the FuseMax 2D array with FLAT's 4-word register files and a 32 MiB buffer;
+/// FPSG-UIUC/micro24-fusemax-artifact @ 13cd17d, src/data/generated/attn/unfused/BERT/1K/qk/timeloop-mapper.stats.txt).
+/// The model's actions for the same Einsum and dataflow match Timeloop's counts: DRAM (Q and K read once, QK written
+/// once), global buffer (Q and K filled once and read once per 256-key tile), compute, and the reads of the QK
+/// partial sums accumulated in the PE register file. (Timeloop's mapper also parks each streaming Q and K word in the
+/// PE register file; the model's template streams them, so those two fills and reads per MAC are absent here.)
+/// </summary>
+[Collection(FuseMaxCollection.Name)]
+public class FuseMaxActionCountTests(FuseMaxFixture study)
+{
+    [Fact]
+    public void UnfusedBertQkMatchesTheArtifactsTimeloopStatistics()
+    {
+        var qk = study.Point("BERT", 1024, "unfused").Report.Attention.Einsum("QK")!;
+        // === mac ===: Computes (total) 51539607552.
+        Assert.Equal(51539607552, qk.Operations);
+        // === DRAM ===: Q and K scalar reads 50331648 each; QK scalar updates 805306368 (2 bytes a word).
+        Assert.Equal(2.0 * (50331648 + 50331648), qk.DramReadBytes);
+        Assert.Equal(2.0 * 805306368, qk.DramWriteBytes);
+        // === L3 ===: Q and K scalar reads 201326592 each, scalar fills 50331648 each.
+        var l3 = qk.Levels.Single(l => l.Level == "L3");
+        Assert.Equal(2.0 * 201326592, l3.Reads);
+        Assert.Equal(2.0 * 50331648, l3.Writes);
+        // === reg_file ===: QK scalar reads 774144 per instance over 65536 instances.
+        var rf = qk.Levels.Single(l => l.Level == "RF2D");
+        Assert.Equal(774144.0 * 65536, rf.Reads);
     }
 }
 
