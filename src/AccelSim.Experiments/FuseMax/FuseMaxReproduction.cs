@@ -215,7 +215,7 @@ public static class FuseMaxReproduction
             w.WriteLine("Error against the study's published tables (relative, |model/reference - 1|; max and mean over the rows):");
             w.Write(FuseMaxReference.ErrorTable(points, reference));
             w.WriteLine();
-            w.WriteLine("Attention energy, model/study (min-max over the rows), and the study's excess per softmax element (B*H*M*P):");
+            w.WriteLine("Attention energy, model/study (min-max over the rows), and study minus model per softmax element (B*H*M*P):");
             foreach (var arch in FuseMaxStudy.Architectures)
             {
                 var rows = points.Where(p => p.Arch == arch).Select(p => (P: p, R: reference.Find(p.Model, p.SeqLen, arch)))
@@ -228,7 +228,7 @@ public static class FuseMaxReproduction
                 w.WriteLine($"  {arch,-8} {Invariant.Sig(ratios.Min(), 4)}-{Invariant.Sig(ratios.Max(), 4)}   " +
                             $"{Invariant.Sig(excess.Min(), 3)} to {Invariant.Sig(excess.Max(), 3)} pJ per element");
             }
-            w.WriteLine("  (FLAT's hardware: the study counts 350-700 pJ per softmax element that no action of its accounting explains;");
+            w.WriteLine("  (+Cascade: the study drops its exponentials and does not charge its 1D passes over the buffer;");
             w.WriteLine("   see arch/fusemax/README.md, \"Energy on FLAT's hardware\".)");
         }
         if (pareto.Count > 0)

@@ -5,8 +5,8 @@ namespace AccelSim.Tests.FuseMax;
 /// <summary>
 /// Every BERT and XLM row of the FuseMax study's published tables (Reference/attn-*.csv, end2end-*.csv, copied from
 /// the artifact) against AccelSim's cascade model: latency, DRAM traffic and 2D utilisation within 5% (attention, and
-/// attention plus the layer's GEMMs), per-Einsum 2D busy fractions within 5%, energy within 10% for the FuseMax
-/// hardware. The numbers come from the architecture files and the model; the tables are read here only.
+/// attention plus the layer's GEMMs), per-Einsum 2D busy fractions within 5%, energy within 10% (except the +Cascade
+/// ablation, guarded separately). The numbers come from the architecture files and the model; the tables are read here only.
 /// </summary>
 [Collection(FuseMaxCollection.Name)]
 public class FuseMaxGoldenTests(FuseMaxFixture study)
@@ -62,48 +62,49 @@ public class FuseMaxGoldenTests(FuseMaxFixture study)
     }
 
     /// <summary>
-    /// Energy of the FuseMax-hardware architectures (stall, fusemax) within 10%, attention and end to end: compute by
-    /// operation kind on the array that runs it, DRAM by traffic, global-buffer and register-file accesses from the
-    /// per-Einsum model with each Einsum's dataflow mapping.
+    /// Energy within 10%, attention and end to end, for unfused, FLAT, +Architecture and FuseMax: compute by operation
+    /// kind on the array that runs it, DRAM by traffic (64-bit accesses), global-buffer accesses per row of the
+    /// buffer's width (FLAT's 64-bit rows, FuseMax's 4096-bit rows) and register-file accesses from the per-Einsum
+    /// model with each Einsum's dataflow mapping. +Cascade is checked separately below.
     /// </summary>
     [Theory]
     [MemberData(nameof(Rows))]
-    public void EnergyOnFuseMaxHardware(string model, long seqLen, string arch)
+    public void Energy(string model, long seqLen, string arch)
     {
-        if (arch is not ("stall" or "fusemax")) return;
+        if (arch == "cascade") return;
         var r = study.Reference.Find(model, seqLen, arch)!;
         var p = study.Point(model, seqLen, arch).Report;
         var at = $"{arch} {model} {FuseMaxReference.Label(seqLen)}";
         Near(r.EnergyPJ, p.Attention.EnergyPJ, EnergyTolerance, at + " energy");
         Near(r.EndToEndEnergyPJ, p.EndToEndEnergyPJ, EnergyTolerance, at + " end-to-end energy");
+        // The layer's GEMMs alone (the study prices FLAT's on FuseMax's 4096-bit-row buffer, hence up to 4% more here).
+        Near(r.EndToEndEnergyPJ - r.EnergyPJ, p.EndToEnd!.EnergyPJ, 0.05, at + " GEMM energy");
     }
 
     /// <summary>
-    /// Known deviation, tracked rather than hidden (arch/fusemax/README.md, "Energy on FLAT's hardware"). The study's
-    /// runs on FLAT's hardware (unfused, flat, cascade) carry 350-700 pJ per softmax element (B*H*M*P) beyond every
-    /// action the artifact's own accounting counts for that hardware: its Timeloop buffer and compute counts match ours
-    /// (<see cref="FuseMaxActionCountTests"/>), its register files are charged per instance, and its compute, DRAM
-    /// (bytes/8 accesses) and buffer (256-word rows) energies are the ones the model uses. Counting every action, the
-    /// model is 8-22% below those attention energies while the layer's GEMMs on the same hardware match within 3%.
-    /// The guard is tight on both sides: it fails if the gap closes (then the 10% target applies) or moves.
+    /// Known deviation of the +Cascade ablation, tracked rather than hidden (arch/fusemax/README.md). Its attention
+    /// energy is 4-16% above the study's: the artifact names the ablation's exponential unit `exponential` where the
+    /// unit list says `exponentiatial`, so the study drops every exponential's 94.6 pJ (the model counts them), and the
+    /// artifact's mappings for LM, SLN and SLD keep QK and SLN in a 512-word 1D register file whose fills are never
+    /// charged, where the model streams each pass over the 256-key tile through FLAT's buffer (its 1D PEs have 16
+    /// registers). With the dropped exponentials added back the model is 4-12% above the study. The guard is tight on
+    /// both sides so that any change is noticed; end to end (with the GEMMs) it is within 20%.
     /// </summary>
     [Theory]
     [MemberData(nameof(Rows))]
-    public void EnergyOnFlatHardwareIsBelowTheStudyByItsUnexplainedSoftmaxTerm(string model, long seqLen, string arch)
+    public void CascadeEnergyAboveTheStudyByItsDroppedExponentialsAndBufferPasses(string model, long seqLen, string arch)
     {
-        if (arch is "stall" or "fusemax") return;
+        if (arch != "cascade") return;
         var r = study.Reference.Find(model, seqLen, arch)!;
-        var p = study.Point(model, seqLen, arch);
+        var a = study.Point(model, seqLen, arch).Report.Attention;
         var at = $"{arch} {model} {FuseMaxReference.Label(seqLen)}";
-        var ratio = p.Report.Attention.EnergyPJ / r.EnergyPJ;
-        Assert.True(ratio is >= 0.775 and <= 0.92, $"{at}: model/study attention energy {ratio:F4}, guarded band [0.775, 0.92]");
-        // The gap is a per-softmax-element amount, not a fraction of the total; the row maximum (MX, or LM for the
-        // 1-pass cascade) does one operation per element.
-        var elements = (p.Report.Attention.Einsum("MX") ?? p.Report.Attention.Einsum("LM")!).Operations;
-        var gap = (r.EnergyPJ - p.Report.Attention.EnergyPJ) / elements;
-        Assert.True(gap is >= 345 and <= 705, $"{at}: study - model = {gap:F1} pJ per softmax element, guarded band [345, 705]");
-        var gemms = p.Report.EndToEnd!.EnergyPJ / (r.EndToEndEnergyPJ - r.EnergyPJ);
-        Near(1, gemms, 0.03, $"{at} GEMM energy");
+        var ratio = a.EnergyPJ / r.EnergyPJ;
+        Assert.True(ratio is >= 1.04 and <= 1.17, $"{at}: model/study attention energy {ratio:F4}, guarded band [1.04, 1.17]");
+        var hardware = FuseMaxStudy.Evaluator(FuseMaxStudy.ArchPath(RepoPaths.Root, "cascade")).Architecture.Hardware;
+        var exp = hardware.Compute.Single(c => c.Name == "PE1D").EnergyOf("exp")!.Value;
+        var dropped = (a.Einsum("SLN")!.Operations + a.Einsum("PRM")!.Operations) * exp;
+        var corrected = a.EnergyPJ / (r.EnergyPJ + dropped);
+        Assert.True(corrected is >= 1.03 and <= 1.13, $"{at}: model / (study + its dropped exponentials) {corrected:F4}, guarded band [1.03, 1.13]");
     }
 }
 
