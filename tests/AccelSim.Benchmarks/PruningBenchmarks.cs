@@ -1,3 +1,4 @@
+using AccelSim.Experiments.Spatten;
 using AccelSim.Pruning;
 using AccelSim.Pruning.Engine;
 using AccelSim.Pruning.Spec;
@@ -18,6 +19,7 @@ public class PruningBenchmarks
     private IReadOnlyList<Benchmark> _benchmarks = null!;
     private Benchmark _gpt2Medium = null!;
     private PrunedWorkload _gpt2All = null!;
+    private SpattenStudyResult _study = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -26,6 +28,7 @@ public class PruningBenchmarks
         _benchmarks = SpattenStudy.LoadBenchmarks([RepoFiles.Of("workloads", "spatten", "bert.yaml"), RepoFiles.Of("workloads", "spatten", "gpt2.yaml")]);
         _gpt2Medium = _benchmarks.Single(b => b.Name == "gpt2-medium/wikitext-2");
         _gpt2All = PrunedWorkloadBuilder.Build(_gpt2Medium, TechniqueSet.All);
+        _study = SpattenStudy.Run(_benchmarks, _arch);
     }
 
     [Benchmark(Description = "reproduce spatten study (no I/O)")]
@@ -39,4 +42,7 @@ public class PruningBenchmarks
 
     [Benchmark(Description = "GPT-2-medium engine evaluation, closed-form top-k")]
     public double EvaluateExpected() => new SpattenEngine(_arch, TopKTiming.Expected).Evaluate(_gpt2All).Cycles;
+
+    [Benchmark(Description = "cross-engine pricing of the study: FuseMax + H100 FA2/FA3, cold shape caches")]
+    public int CrossEngine() => SpattenCrossEngine.Run(_study, SpattenCrossEngine.DefaultEngines(RepoFiles.Of())).Rows.Length;
 }

@@ -41,22 +41,42 @@ public static class ReproduceCommand
             AllowMultipleArgumentsPerToken = true,
         };
         var noPlotsOption = new Option<bool>("--no-plots") { Description = "Skip the PNG figures." };
+        var settingsOption = new Option<string?>("--settings")
+        {
+            Description = "GPT-2 settings: paper (default; the paper's rule and per-technique averages, workloads/spatten/gpt2.yaml) " +
+                          "or rtl (sensitivity variant: the authors' released per-layer RTL schedule, gpt2-rtl.yaml).",
+        };
+        var noEnginesOption = new Option<bool>("--no-engines")
+        {
+            Description = "Skip pricing the pruned workloads on the FuseMax array and the H100 GPU models (spatten-engines.csv).",
+        };
         var command = new Command("spatten",
             "SpAtten (HPCA 2021): BERT and GPT-2 with the paper's cascade token/head pruning, local value pruning and\n" +
             "progressive quantisation; DRAM access, latency and energy with and without each technique.\n" +
+            "The same pruned workloads are also priced on the FuseMax array and on H100 FlashAttention-2/3 models.\n" +
             "Writes DIR/spatten.csv (benchmark,model,technique,dram_bytes,latency_s,energy_pJ), spatten-details.csv,\n" +
-            "summary.txt, dram_reduction.png and breakdown.png, and prints the average DRAM reduction of 'all' over 'dense'.\n" +
-            "Example: accelsim reproduce spatten --out results/spatten");
+            "spatten-engines.csv (benchmark,model,technique,engine,latency_s,energy_pJ,dram_bytes), summary.txt and\n" +
+            "PNG figures, and prints the average DRAM reduction of 'all' over 'dense'.\n" +
+            "Example: accelsim reproduce spatten --out results/spatten   (sensitivity: --settings rtl)");
         command.Options.Add(outOption);
         command.Options.Add(archOption);
         command.Options.Add(workloadOption);
         command.Options.Add(noPlotsOption);
+        command.Options.Add(settingsOption);
+        command.Options.Add(noEnginesOption);
         command.SetAction(parse =>
         {
             var options = SpattenReproduction.DefaultOptions(parse.GetValue(outOption));
             if (parse.GetValue(archOption) is { } arch) options = options with { ArchPath = arch };
             if (parse.GetValue(workloadOption) is { Length: > 0 } workloads) options = options with { WorkloadFiles = workloads };
             if (parse.GetValue(noPlotsOption)) options = options with { Plots = false };
+            if (parse.GetValue(settingsOption) is { } settings)
+            {
+                if (options.WorkloadFiles is not null)
+                    throw new AccelSim.Core.InputException(null, "--settings", "selects the default GPT-2 file; it cannot be combined with --workload");
+                options = options with { Settings = SpattenReproduction.ParseSettings(settings) };
+            }
+            if (parse.GetValue(noEnginesOption)) options = options with { Engines = false };
             SpattenReproduction.Run(options, stdout);
             return ExitCodes.Ok;
         });

@@ -1,11 +1,14 @@
 using AccelSim.Core;
 using AccelSim.Pruning.Engine;
+using AccelSim.Pruning;
+using AccelSim.Pruning.Spec;
 using AccelSim.Pruning.Study;
 
 namespace AccelSim.Experiments.Spatten;
 
 /// <summary>What `accelsim reproduce spatten` produced.</summary>
-public sealed record SpattenReproductionReport(SpattenStudyResult Result, IReadOnlyList<string> Files, double AverageAllReduction);
+public sealed record SpattenReproductionReport(SpattenStudyResult Result, IReadOnlyList<string> Files, double AverageAllReduction,
+    CrossEngineResult? Engines, SpattenStudyResult? Sensitivity);
 
 /// <summary>
 /// The SpAtten reproduction: BERT (summarisation) and GPT-2 (generation) benchmarks with the paper's pruning settings,
@@ -17,22 +20,53 @@ public static class SpattenReproduction
     /// <summary>The paper's headline: 10.0x average DRAM access reduction over its 30 benchmarks (abstract).</summary>
     public const double PaperAverageDramReduction = 10.0;
 
-    public sealed record Options(string OutDir, string ArchPath, IReadOnlyList<string> WorkloadFiles, bool Plots = true);
+    /// <summary>Which GPT-2 settings the reproduction runs (BERT always uses workloads/spatten/bert.yaml).</summary>
+    public enum Gpt2Settings
+    {
+        /// <summary>workloads/spatten/gpt2.yaml: the paper's rule with its per-technique averages (the default).</summary>
+        Paper,
+        /// <summary>workloads/spatten/gpt2-rtl.yaml: the authors' released per-layer RTL schedule (sensitivity variant).</summary>
+        Rtl,
+    }
+
+    /// <param name="WorkloadFiles">Benchmark files; null = bert.yaml plus the GPT-2 file of <paramref name="Settings"/>.</param>
+    /// <param name="Engines">Also price every workload on the FuseMax array and the GPU models (spatten-engines.csv).</param>
+    /// <param name="Sensitivity">With the default files, also run the other GPT-2 settings and report the average.</param>
+    public sealed record Options(string OutDir, string ArchPath, IReadOnlyList<string>? WorkloadFiles = null, bool Plots = true,
+        Gpt2Settings Settings = Gpt2Settings.Paper, bool Engines = true, bool Sensitivity = true);
 
     public static Options DefaultOptions(string? outDir)
     {
         var root = RepoPaths.Root();
-        return new Options(
-            outDir ?? Path.Combine(root, "results", "spatten"),
-            Path.Combine(root, "arch", "spatten.yaml"),
-            [Path.Combine(root, "workloads", "spatten", "bert.yaml"), Path.Combine(root, "workloads", "spatten", "gpt2.yaml")]);
+        return new Options(outDir ?? Path.Combine(root, "results", "spatten"), Path.Combine(root, "arch", "spatten.yaml"));
+    }
+
+    public static Gpt2Settings ParseSettings(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "paper" => Gpt2Settings.Paper,
+        "rtl" => Gpt2Settings.Rtl,
+        _ => throw new InputException(null, "--settings", $"unknown settings '{text}' (expected paper or rtl)"),
+    };
+
+    /// <summary>bert.yaml plus the GPT-2 benchmark file of <paramref name="settings"/>.</summary>
+    public static IReadOnlyList<string> DefaultWorkloads(Gpt2Settings settings)
+    {
+        var dir = Path.Combine(RepoPaths.Root(), "workloads", "spatten");
+        return [Path.Combine(dir, "bert.yaml"), Path.Combine(dir, settings == Gpt2Settings.Paper ? "gpt2.yaml" : "gpt2-rtl.yaml")];
     }
 
     public static SpattenReproductionReport Run(Options options, TextWriter log)
     {
         var arch = SpattenArch.LoadFile(options.ArchPath);
-        var benchmarks = SpattenStudy.LoadBenchmarks(options.WorkloadFiles);
+        var defaults = options.WorkloadFiles is null;
+        var benchmarks = SpattenStudy.LoadBenchmarks(options.WorkloadFiles ?? DefaultWorkloads(options.Settings));
         var result = SpattenStudy.Run(benchmarks, arch);
+        var engines = options.Engines ? SpattenCrossEngine.Run(result, SpattenCrossEngine.DefaultEngines(RepoPaths.Root())) : null;
+        SpattenStudyResult? sensitivity = null;
+        var other = options.Settings == Gpt2Settings.Paper ? Gpt2Settings.Rtl : Gpt2Settings.Paper;
+        if (defaults && options.Sensitivity)
+            sensitivity = SpattenStudy.Run(SpattenStudy.LoadBenchmarks(DefaultWorkloads(other)), arch, [TechniqueSet.None, TechniqueSet.All]);
+
         Directory.CreateDirectory(options.OutDir);
         var files = new List<string>();
         void Write(string name, string text)
@@ -43,32 +77,57 @@ public static class SpattenReproduction
         }
         Write("spatten.csv", SpattenStudy.Csv(result));
         Write("spatten-details.csv", SpattenStudy.DetailsCsv(result));
-        var summary = Summary(result);
+        if (engines is not null) Write("spatten-engines.csv", SpattenCrossEngine.Csv(engines));
+        var summary = Summary(result, defaults ? options.Settings : null);
+        if (sensitivity is not null) summary += SensitivitySummary(sensitivity, other);
+        if (engines is not null) summary += SpattenCrossEngine.Summary(engines);
         Write("summary.txt", summary);
         if (options.Plots)
-            files.AddRange(SpattenPlots.Write(result, options.OutDir, "selection mode: " + result.ModesUsed));
+        {
+            var note = result.ModesUsed + " mode";
+            files.AddRange(SpattenPlots.Write(result, options.OutDir, note));
+            if (engines is not null) files.AddRange(SpattenPlots.WriteEngines(engines, options.OutDir));
+        }
         log.Write(summary);
         foreach (var f in files) log.WriteLine("wrote " + f);
-        return new SpattenReproductionReport(result, files, result.AverageDramReduction());
+        return new SpattenReproductionReport(result, files, result.AverageDramReduction(), engines, sensitivity);
     }
 
+    /// <summary>The average of the other GPT-2 settings (dense and all only), with BERT unchanged.</summary>
+    public static string SensitivitySummary(SpattenStudyResult sensitivity, Gpt2Settings settings)
+    {
+        var w = new StringWriter(Invariant.Culture);
+        var gpt2 = sensitivity.AverageDramReduction("all", b => b.Task is GenerationTask);
+        var avg = sensitivity.AverageDramReduction();
+        w.WriteLine($"Sensitivity, GPT-2 with {Describe(settings)}: GPT-2 mean 'all' {gpt2:0.00}x, " +
+                    $"average over {sensitivity.Benchmarks.Count()} benchmarks {avg:0.00}x ({(avg / PaperAverageDramReduction - 1) * 100:+0.0;-0.0}% vs the paper).");
+        return w.ToString();
+    }
+
+    private static string Describe(Gpt2Settings s) => s == Gpt2Settings.Paper
+        ? "the paper's rule and per-technique averages (gpt2.yaml)"
+        : "the authors' released RTL schedule (gpt2-rtl.yaml, one benchmark's per-layer settings)";
+
     /// <summary>Human-readable summary: per-benchmark reductions, averages, and which selection mode was used.</summary>
-    public static string Summary(SpattenStudyResult result)
+    public static string Summary(SpattenStudyResult result, Gpt2Settings? settings = null)
     {
         var w = new StringWriter(Invariant.Culture);
         string[] techniques = ["token", "head", "value", "quant", "all"];
         w.WriteLine($"SpAtten reproduction on '{result.Arch.Name}' ({Invariant.Sig(result.Arch.DramBandwidthGBs)} GB/s HBM, " +
                     $"{result.Arch.QkMultipliers}+{result.Arch.PvMultipliers} multipliers, {Invariant.Sig(result.Arch.ClockGhz)} GHz); " +
                     $"pruning decisions from: {result.ModesUsed}");
+        if (settings is { } s)
+            w.WriteLine($"Settings: BERT from the paper's rule and per-technique averages (bert.yaml); GPT-2 from {Describe(s)}. " +
+                        "Per-technique averages are inputs; the 'all' average tests how the techniques compose.");
         w.WriteLine("DRAM access reduction over dense (x):");
         w.WriteLine($"  {"benchmark",-26}" + string.Concat(techniques.Select(t => $"{t,8}")) + $"{"speedup",9}{"energy",8}");
         foreach (var b in result.Benchmarks)
             w.WriteLine($"  {b,-26}" + string.Concat(techniques.Select(t => $"{result.DramReduction(b, t),8:0.00}")) +
                         $"{result.LatencySpeedup(b, "all"),9:0.00}{result.EnergySaving(b, "all"),8:0.00}");
-        foreach (var (label, filter) in new (string, Func<Pruning.Spec.Benchmark, bool>?)[]
+        foreach (var (label, filter) in new (string, Func<Benchmark, bool>?)[]
                  {
-                     ("summarization (BERT)", b => b.Task is Pruning.Spec.SummarizationTask),
-                     ("generation (GPT-2)", b => b.Task is Pruning.Spec.GenerationTask),
+                     ("summarization (BERT)", b => b.Task is SummarizationTask),
+                     ("generation (GPT-2)", b => b.Task is GenerationTask),
                      ("all benchmarks", null),
                  })
         {

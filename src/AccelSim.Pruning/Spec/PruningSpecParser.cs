@@ -75,10 +75,15 @@ public static class PruningSpecParser
                         $"exceeds the previous layer's {Invariant.Num(values[i - 1])}");
             return new KeepSchedule(values, null, keep.Location);
         }
-        schedule!.ExpectOnlyKeys("unpruned_fraction", "average_prune_ratio", "source", "note");
+        schedule!.ExpectOnlyKeys("unpruned_fraction", "average_prune_ratio", "mean_keep", "source", "note");
         var unpruned = Fraction(schedule.Req("unpruned_fraction"), allowZero: true);
-        var avgNode = schedule.Req("average_prune_ratio");
-        var avg = avgNode.AsDouble();
+        var avgNode = schedule.Opt("average_prune_ratio");
+        var meanNode = schedule.Opt("mean_keep");
+        if ((avgNode is null) == (meanNode is null))
+            throw schedule.Error("give exactly one of 'average_prune_ratio' (linear ramp) or 'mean_keep' (cascade with one per-layer ratio)");
+        if (meanNode is not null)
+            return new KeepSchedule(ImmutableArray<double>.Empty, new CascadeRatioSchedule(unpruned, Fraction(meanNode)), schedule.Location);
+        var avg = avgNode!.AsDouble();
         if (avg is < 0 or >= 1 || double.IsNaN(avg))
             throw avgNode.Error($"must be in [0, 1), found {avgNode.Text}");
         return new KeepSchedule(ImmutableArray<double>.Empty, new RampSchedule(unpruned, avg), schedule.Location);

@@ -54,7 +54,8 @@ public class PrunedWorkloadTests
     [Fact]
     public void RatioModeCountsFollowTheKeepFractions()
     {
-        var b = SpattenStudy.LoadBenchmarks([Gpt2Path]).Single(x => x.Name == "gpt2-medium/wikitext-2");
+        // The released RTL schedule (gpt2-rtl.yaml): explicit per-layer keep fractions.
+        var b = SpattenStudy.LoadBenchmarks([Gpt2RtlPath]).Single(x => x.Name == "gpt2-medium/wikitext-2");
         var w = PrunedWorkloadBuilder.Build(b, TechniqueSet.All);
         Assert.Equal(SelectionMode.Ratios, w.Mode);
         // Step 16 has 992 + 16 + 1 = 1009 keys (the released trace's 1009); layer 2 keeps ceil(0.9 * 1009).

@@ -48,6 +48,56 @@ public class PruningSpecParserTests
     }
 
     [Theory]
+    [InlineData(12, 0.15, 0.8271)]
+    [InlineData(24, 0.15, 0.8271)]
+    [InlineData(12, 0.15, 0.4049)]
+    [InlineData(24, 0.15, 0.4049)]
+    [InlineData(12, 0.30, 0.9091)]
+    [InlineData(7, 0.0, 0.2)]
+    [InlineData(5, 0.5, 1.0)]
+    public void CascadeScheduleHitsItsMeanKeepWithOnePerLayerRatio(int layers, double unpruned, double meanKeep)
+    {
+        var rule = new CascadeRatioSchedule(unpruned, meanKeep);
+        var keep = KeepSchedule.FromMeanKeep(unpruned, meanKeep).Expand(layers);
+        var u = (int)Math.Ceiling(unpruned * layers - 1e-9);
+        Assert.Equal(meanKeep, keep.Average(), 9);
+        Assert.All(keep.Take(u), k => Assert.Equal(1.0, k));
+        // Cascade: every pruned layer keeps the same fraction (1 - p) of the tokens still alive.
+        var p = rule.PerLayerRatio(layers);
+        for (var l = Math.Max(u, 1); l < layers; l++) Assert.Equal(1 - p, keep[l] / keep[l - 1], 9);
+        if (u == 0) Assert.Equal(1 - p, keep[0], 9);
+    }
+
+    [Fact]
+    public void CascadeScheduleMatchesThePaperRampWhenPruningIsMild()
+    {
+        // For BERT (1.21x) the cascade form and the old linear ramp of the pruned fraction give nearly the same layers.
+        var cascade = KeepSchedule.FromMeanKeep(0.15, 0.8271).Expand(12);
+        var ramp = KeepSchedule.FromRamp(0.15, 0.2075).Expand(12);
+        Assert.Equal(ramp.Average(), cascade.Average(), 3);
+        for (var l = 0; l < 12; l++) Assert.InRange(cascade[l] - ramp[l], -0.03, 0.03);
+    }
+
+    [Theory]
+    [InlineData("token: {schedule: {unpruned_fraction: 0.15}}", "spec.yaml:1:", "exactly one of 'average_prune_ratio'")]
+    [InlineData("token: {schedule: {unpruned_fraction: 0.15, mean_keep: 0.5, average_prune_ratio: 0.2}}", "spec.yaml:1:", "exactly one of")]
+    [InlineData("token: {schedule: {unpruned_fraction: 0.15, mean_keep: 1.5}}", "schedule.mean_keep", "fraction in (0, 1]")]
+    public void BadSchedulesGiveOneLineErrors(string yaml, string where, string problem)
+    {
+        var e = AssertOneLineError(() => ParseSpec(yaml), problem);
+        Assert.Contains(where, e.OneLine);
+    }
+
+    [Fact]
+    public void UnreachableMeanKeepIsAnErrorAtTheSchedule()
+    {
+        // Half the layers unpruned: the mean keep cannot drop below 0.5.
+        var spec = ParseSpec("token: {schedule: {unpruned_fraction: 0.5, mean_keep: 0.4}}");
+        var e = AssertOneLineError(() => spec.Token!.Keep.Expand(12), "cannot be reached with 6 of 12 layers unpruned");
+        Assert.Contains("spec.yaml:1:", e.OneLine);
+    }
+
+    [Theory]
     [InlineData("token: {keep: [1.0, 0.5, 0.7]}", "spec.yaml:1:", "cascade pruning cannot bring back")]
     [InlineData("token: {keep: [1.0, 1.5]}", "spec.yaml:1:", "fraction in (0, 1]")]
     [InlineData("token: {keep: [1.0], schedule: {unpruned_fraction: 0.1, average_prune_ratio: 0.1}}", "spec.yaml:1:", "exactly one of")]
@@ -138,8 +188,10 @@ public class PruningSpecParserTests
     {
         var bert = BenchmarkFileParser.ParseFile(BertPath);
         var gpt2 = BenchmarkFileParser.ParseFile(Gpt2Path);
+        var rtl = BenchmarkFileParser.ParseFile(Gpt2RtlPath);
         Assert.Equal(22, bert.Length);
         Assert.Equal(8, gpt2.Length);
+        Assert.Equal(gpt2.Select(b => (b.Name, b.Task)), rtl.Select(b => (b.Name, b.Task)));
         Assert.All(bert, b => Assert.IsType<SummarizationTask>(b.Task));
         Assert.All(gpt2, b => Assert.Equal(new GenerationTask(992, 32), b.Task));
     }

@@ -12,6 +12,7 @@ internal static class PruningTestData
     public static string ArchPath => Path.Combine(Root, "arch", "spatten.yaml");
     public static string BertPath => Path.Combine(Root, "workloads", "spatten", "bert.yaml");
     public static string Gpt2Path => Path.Combine(Root, "workloads", "spatten", "gpt2.yaml");
+    public static string Gpt2RtlPath => Path.Combine(Root, "workloads", "spatten", "gpt2-rtl.yaml");
     public static string TraceDemoPath => Path.Combine(Root, "workloads", "spatten", "trace-demo.yaml");
     public static string TraceDir => Path.Combine(Root, "workloads", "spatten", "traces");
 

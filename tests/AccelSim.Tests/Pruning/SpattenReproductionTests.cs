@@ -54,24 +54,70 @@ public class SpattenReproductionTests
     [Fact]
     public void ReproductionValueIsPinned()
     {
-        // Regression pin of what the model gives with the sourced settings (README.md explains the gap to the paper):
+        // Regression pin of what the model gives with the derived settings (workloads/spatten/README.md):
         // arithmetic mean of all/dense over the 30 benchmarks. Not tuned; update only with a documented reason.
-        Assert.InRange(Reproduction.AverageDramReduction(), 7.9, 8.2);
-        Assert.InRange(Reproduction.AverageDramReduction("all", IsGpt2), 15.5, 17.0);
+        Assert.InRange(Reproduction.AverageDramReduction(), 8.9, 9.2);
+        Assert.InRange(Reproduction.AverageDramReduction("all", IsGpt2), 19.5, 20.5);
         Assert.InRange(Reproduction.AverageDramReduction("all", b => !IsGpt2(b)), 4.9, 5.2);
     }
 
-    [Fact(Skip = "Known gap, reported to the lead: with the sourced settings the model gives 8.0x (-20%), not 10.0x +-15%. " +
-                 "GPT-2 uses the released per-layer trace (token+value 3.0x vs the paper's 3.8x GPT-2 average); see workloads/spatten/README.md.")]
-    public void AverageDramReductionIsWithin15PercentOfThePapers10x() =>
-        Assert.InRange(Reproduction.AverageDramReduction() / 10.0, 1 - Tolerance, 1 + Tolerance);
-
-    [Fact(Skip = "Known gap: the released GPT-2-Medium/WikiText-2 schedule gives 3.0x token+value DRAM reduction vs the paper's 3.8x GPT-2 average.")]
-    public void Gpt2TokenAndValuePruningIsWithin15PercentOfThePapers38x()
+    [Fact]
+    public void AverageDramReductionIsWithin15PercentOfThePapers10x()
     {
-        var r = SpattenStudy.Run(SpattenStudy.LoadBenchmarks([Gpt2Path]), Arch,
+        // The acceptance check of issue 7. The per-technique reductions are inputs of the settings (the paper's
+        // per-technique averages, see the test below); what this checks is how the techniques compose on the engine
+        // (token x head x value x quantisation, selection overheads, LSB re-fetch) into the paper's headline.
+        Assert.InRange(Reproduction.AverageDramReduction() / 10.0, 1 - Tolerance, 1 + Tolerance);
+    }
+
+    [Fact]
+    public void DerivedSettingsReproduceThePerTechniqueInputs()
+    {
+        // Not a validation: a check that the settings were derived right. Token+value pruning alone must give back
+        // the paper averages it was derived from (within the rounding of keep counts to whole tokens).
+        var r = SpattenStudy.Run(Reproduction.Rows.Select(x => x.Benchmark).DistinctBy(b => b.Name), Arch,
             [AccelSim.Pruning.TechniqueSet.None, AccelSim.Pruning.TechniqueSet.None with { Token = true, Value = true }]);
-        Assert.InRange(r.AverageDramReduction("token+value") / 3.8, 1 - Tolerance, 1 + Tolerance);
+        Assert.InRange(r.AverageDramReduction("token+value", IsGpt2) / 3.8, 0.98, 1.02);
+        Assert.InRange(r.AverageDramReduction("token+value", b => !IsGpt2(b)) / 1.209, 0.96, 1.01);
+        Assert.InRange(r.AverageDramReduction("token+value") / 1.9, 0.97, 1.03);
+    }
+
+    [Fact]
+    public void ReleasedRtlScheduleIsASensitivityVariantThatPrunesLess()
+    {
+        // The authors' released per-layer GPT-2 schedule (gpt2-rtl.yaml): 3.0x token+value against the paper's 3.8x
+        // GPT-2 average, so the 30-benchmark average drops to about 8.0x (`--settings rtl`, and the summary's line).
+        var rtl = SpattenStudy.Run(SpattenStudy.LoadBenchmarks([BertPath, Gpt2RtlPath]), Arch,
+            [AccelSim.Pruning.TechniqueSet.None, AccelSim.Pruning.TechniqueSet.All]);
+        Assert.InRange(rtl.AverageDramReduction(), 7.9, 8.2);
+        Assert.True(rtl.AverageDramReduction("all", IsGpt2) < Reproduction.AverageDramReduction("all", IsGpt2));
+    }
+
+    [Fact]
+    public void CliSettingsRtlRunsTheReleasedSchedule()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "accelsim-spatten-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var stdout = new StringWriter();
+            var code = AccelSim.Cli.Cli.Run(["reproduce", "spatten", "--out", dir, "--no-plots", "--no-engines", "--settings", "rtl"],
+                stdout, new StringWriter());
+            Assert.Equal(0, code);
+            Assert.Contains("GPT-2 from the authors' released RTL schedule", stdout.ToString());
+            Assert.Contains("Sensitivity, GPT-2 with the paper's rule", stdout.ToString());
+            Assert.False(File.Exists(Path.Combine(dir, "spatten-engines.csv")));
+            var stderr = new StringWriter();
+            Assert.Equal(2, AccelSim.Cli.Cli.Run(["reproduce", "spatten", "--out", dir, "--no-plots", "--settings", "best"], new StringWriter(), stderr));
+            Assert.Contains("--settings: unknown settings 'best'", stderr.ToString());
+            stderr = new StringWriter();
+            Assert.Equal(2, AccelSim.Cli.Cli.Run(["reproduce", "spatten", "--out", dir, "--no-plots", "--settings", "rtl", "--workload", TraceDemoPath],
+                new StringWriter(), stderr));
+            Assert.Contains("cannot be combined with --workload", stderr.ToString());
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
     }
 
     [Fact]
@@ -87,8 +133,14 @@ public class SpattenReproductionTests
             Assert.Contains("Average DRAM reduction of 'all' over 'dense':", stdout.ToString());
             Assert.Contains("pruning decisions from: ratios", stdout.ToString());
             Assert.Equal(SpattenStudy.Csv(Reproduction), File.ReadAllText(Path.Combine(dir, "spatten.csv")));
-            foreach (var png in new[] { "dram_reduction.png", "breakdown.png" })
+            foreach (var png in new[] { "dram_reduction.png", "latency_breakdown.png", "energy_breakdown.png",
+                                        "engines_latency.png", "engines_dram.png", "engines_energy.png" })
                 Assert.True(new FileInfo(Path.Combine(dir, png)).Length > 10_000, png);
+            var engines = File.ReadAllLines(Path.Combine(dir, "spatten-engines.csv"));
+            Assert.Equal("benchmark,model,technique,engine,latency_s,energy_pJ,dram_bytes", engines[0]);
+            Assert.Equal(30 * 6 * 4, engines.Length - 1);
+            Assert.Contains("Sensitivity, GPT-2 with the authors' released RTL schedule", stdout.ToString());
+            Assert.Contains("same pruned workloads on other engines", stdout.ToString());
             Assert.Contains(",ratios,", File.ReadAllText(Path.Combine(dir, "spatten-details.csv")));
         }
         finally
