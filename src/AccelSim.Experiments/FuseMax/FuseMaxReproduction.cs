@@ -55,6 +55,7 @@ public static class FuseMaxReproduction
         Write("buffers.csv", BuffersCsv(points));
         Write("einsums.csv", EinsumsCsv(points));
         Write("energy.csv", EnergyCsv(points));
+        Write("actions.csv", ActionsCsv(points));
         Write("pareto.csv", FuseMaxPareto.Csv(pareto));
         var reference = options.ReferenceDir is { } dir ? FuseMaxReference.Load(dir) : null;
         var summary = Summary(points, reference, pareto, seconds);
@@ -142,6 +143,29 @@ public static class FuseMaxReproduction
         return sb.ToString();
     }
 
+    /// <summary>
+    /// Action counts per Einsum and storage level (all instances, in words: reads, and fills + updates as writes) with
+    /// their energy, and each Einsum's operations by kind: the model's equivalent of Accelergy's action-count file.
+    /// </summary>
+    public static string ActionsCsv(IReadOnlyList<StudyPoint> points)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("model,seq_len,arch,section,einsum,component,reads,writes,energy_pJ");
+        foreach (var p in points)
+            foreach (var s in new[] { p.Report.Attention, p.Report.EndToEnd })
+            {
+                if (s is null) continue;
+                foreach (var e in s.Einsums)
+                {
+                    sb.AppendLine($"{p.Model},{p.SeqLen},{p.Arch},{s.Section},{e.Einsum},DRAM,{F(e.DramReadBytes)},{F(e.DramWriteBytes)},{F(e.DramEnergyPJ)}");
+                    foreach (var l in e.Levels)
+                        sb.AppendLine($"{p.Model},{p.SeqLen},{p.Arch},{s.Section},{e.Einsum},{l.Level},{F(l.Reads)},{F(l.Writes)},{F(l.EnergyPJ)}");
+                    sb.AppendLine($"{p.Model},{p.SeqLen},{p.Arch},{s.Section},{e.Einsum},{e.Compute},{F(e.Operations)},0,{F(e.ComputeEnergyPJ)}");
+                }
+            }
+        return sb.ToString();
+    }
+
     /// <summary>Energy by component (each array's compute, each storage level, DRAM) per point and section.</summary>
     public static string EnergyCsv(IReadOnlyList<StudyPoint> points)
     {
@@ -190,6 +214,22 @@ public static class FuseMaxReproduction
             w.WriteLine();
             w.WriteLine("Error against the study's published tables (relative, |model/reference - 1|; max and mean over the rows):");
             w.Write(FuseMaxReference.ErrorTable(points, reference));
+            w.WriteLine();
+            w.WriteLine("Attention energy, model/study (min-max over the rows), and study minus model per softmax element (B*H*M*P):");
+            foreach (var arch in FuseMaxStudy.Architectures)
+            {
+                var rows = points.Where(p => p.Arch == arch).Select(p => (P: p, R: reference.Find(p.Model, p.SeqLen, arch)))
+                    .Where(x => x.R is not null).ToList();
+                if (rows.Count == 0) continue;
+                var ratios = rows.Select(x => x.P.Report.Attention.EnergyPJ / x.R!.EnergyPJ).ToList();
+                // The row maximum (MX, or LM in the 1-pass cascade) does one operation per softmax element.
+                var excess = rows.Select(x => (x.R!.EnergyPJ - x.P.Report.Attention.EnergyPJ) /
+                    (x.P.Report.Attention.Einsum("MX") ?? x.P.Report.Attention.Einsum("LM"))!.Operations).ToList();
+                w.WriteLine($"  {arch,-8} {Invariant.Sig(ratios.Min(), 4)}-{Invariant.Sig(ratios.Max(), 4)}   " +
+                            $"{Invariant.Sig(excess.Min(), 3)} to {Invariant.Sig(excess.Max(), 3)} pJ per element");
+            }
+            w.WriteLine("  (+Cascade: the study drops its exponentials and does not charge its 1D passes over the buffer;");
+            w.WriteLine("   see arch/fusemax/README.md, \"Energy on FLAT's hardware\".)");
         }
         if (pareto.Count > 0)
         {

@@ -451,8 +451,12 @@ public sealed class CascadeEvaluator
                     continue;
                 }
                 if (resident && l < home) continue;
-                double fillEnergy = resident && l == home ? 0 : r.FillEnergy[i];
                 double fills = resident && l == home ? 0 : r.Fills[i];
+                // An output's first arrival at a level is its producer's write (counted as an update), not a fetch:
+                // legacy Timeloop's cold fills of outputs (one per distinct point an instance sees) move no data.
+                // Refills of partial sums brought back from the parent remain.
+                if (s.Problem.Tensors[t].IsOutput && fills > 0) fills = Math.Max(0, fills - r.Partition[i]);
+                double fillEnergy = r.Fills[i] > 0 ? r.FillEnergy[i] * fills / r.Fills[i] : 0;
                 var e = r.ReadEnergy[i] + fillEnergy + r.UpdateEnergy[i];
                 levelEnergy[l] += e;
                 levelReads[l] += inst * r.Reads[i];

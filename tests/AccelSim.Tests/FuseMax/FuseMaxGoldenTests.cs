@@ -5,8 +5,8 @@ namespace AccelSim.Tests.FuseMax;
 /// <summary>
 /// Every BERT and XLM row of the FuseMax study's published tables (Reference/attn-*.csv, end2end-*.csv, copied from
 /// the artifact) against AccelSim's cascade model: latency, DRAM traffic and 2D utilisation within 5% (attention, and
-/// attention plus the layer's GEMMs), per-Einsum 2D busy fractions within 5%, energy within 10% for the FuseMax
-/// hardware. The numbers come from the architecture files and the model; the tables are read here only.
+/// attention plus the layer's GEMMs), per-Einsum 2D busy fractions within 5%, energy within 10% (except the +Cascade
+/// ablation, guarded separately). The numbers come from the architecture files and the model; the tables are read here only.
 /// </summary>
 [Collection(FuseMaxCollection.Name)]
 public class FuseMaxGoldenTests(FuseMaxFixture study)
@@ -62,41 +62,80 @@ public class FuseMaxGoldenTests(FuseMaxFixture study)
     }
 
     /// <summary>
-    /// Energy of the FuseMax-hardware architectures (stall, fusemax) within 10%, attention and end to end: compute by
-    /// operation kind on the array that runs it, DRAM by traffic, global-buffer and register-file accesses from the
-    /// per-Einsum model with each Einsum's dataflow mapping.
+    /// Energy within 10%, attention and end to end, for unfused, FLAT, +Architecture and FuseMax: compute by operation
+    /// kind on the array that runs it, DRAM by traffic (64-bit accesses), global-buffer accesses per row of the
+    /// buffer's width (FLAT's 64-bit rows, FuseMax's 4096-bit rows) and register-file accesses from the per-Einsum
+    /// model with each Einsum's dataflow mapping. +Cascade is checked separately below.
     /// </summary>
     [Theory]
     [MemberData(nameof(Rows))]
-    public void EnergyOnFuseMaxHardware(string model, long seqLen, string arch)
+    public void Energy(string model, long seqLen, string arch)
     {
-        if (arch is not ("stall" or "fusemax")) return;
+        if (arch == "cascade") return;
         var r = study.Reference.Find(model, seqLen, arch)!;
         var p = study.Point(model, seqLen, arch).Report;
         var at = $"{arch} {model} {FuseMaxReference.Label(seqLen)}";
         Near(r.EnergyPJ, p.Attention.EnergyPJ, EnergyTolerance, at + " energy");
         Near(r.EndToEndEnergyPJ, p.EndToEndEnergyPJ, EnergyTolerance, at + " end-to-end energy");
+        // The layer's GEMMs alone (the study prices FLAT's on FuseMax's 4096-bit-row buffer, hence up to 4% more here).
+        Near(r.EndToEndEnergyPJ - r.EnergyPJ, p.EndToEnd!.EnergyPJ, 0.05, at + " GEMM energy");
     }
 
     /// <summary>
-    /// Known deviation, tracked rather than hidden. The study's runs on FLAT's hardware (unfused, flat, cascade) carry
-    /// 600-800 pJ per softmax element beyond their compute, DRAM, buffer and register actions, which no action of that
-    /// hardware accounts for (fusemax-model.md §6 leaves it unexplained too; the artifact also drops the +Cascade
-    /// exponentials' energy through a misspelt unit name). Counting every action of the hardware, the model is 8-23%
-    /// below those attention energies, and the layer's GEMMs (no softmax) match within 2%. The test pins that band:
-    /// it fails if the gap closes (then tighten it to 10%) or widens.
+    /// Known deviation of the +Cascade ablation, tracked rather than hidden (arch/fusemax/README.md). Its attention
+    /// energy is 4-16% above the study's: the artifact names the ablation's exponential unit `exponential` where the
+    /// unit list says `exponentiatial`, so the study drops every exponential's 94.6 pJ (the model counts them), and the
+    /// artifact's mappings for LM, SLN and SLD keep QK and SLN in a 512-word 1D register file whose fills are never
+    /// charged, where the model streams each pass over the 256-key tile through FLAT's buffer (its 1D PEs have 16
+    /// registers). With the dropped exponentials added back the model is 4-12% above the study. The guard is tight on
+    /// both sides so that any change is noticed; end to end (with the GEMMs) it is within 20%.
     /// </summary>
     [Theory]
     [MemberData(nameof(Rows))]
-    public void EnergyOnFlatHardwareIsBelowTheStudyByItsUnexplainedSoftmaxTerm(string model, long seqLen, string arch)
+    public void CascadeEnergyAboveTheStudyByItsDroppedExponentialsAndBufferPasses(string model, long seqLen, string arch)
     {
-        if (arch is "stall" or "fusemax") return;
+        if (arch != "cascade") return;
         var r = study.Reference.Find(model, seqLen, arch)!;
-        var p = study.Point(model, seqLen, arch).Report;
-        var ratio = p.Attention.EnergyPJ / r.EnergyPJ;
-        Assert.InRange(ratio, 0.76, 0.93);
-        var gemms = p.EndToEnd!.EnergyPJ / (r.EndToEndEnergyPJ - r.EnergyPJ);
-        Near(1, gemms, 0.03, $"{arch} {model} {FuseMaxReference.Label(seqLen)} GEMM energy");
+        var a = study.Point(model, seqLen, arch).Report.Attention;
+        var at = $"{arch} {model} {FuseMaxReference.Label(seqLen)}";
+        var ratio = a.EnergyPJ / r.EnergyPJ;
+        Assert.True(ratio is >= 1.04 and <= 1.17, $"{at}: model/study attention energy {ratio:F4}, guarded band [1.04, 1.17]");
+        var hardware = FuseMaxStudy.Evaluator(FuseMaxStudy.ArchPath(RepoPaths.Root, "cascade")).Architecture.Hardware;
+        var exp = hardware.Compute.Single(c => c.Name == "PE1D").EnergyOf("exp")!.Value;
+        var dropped = (a.Einsum("SLN")!.Operations + a.Einsum("PRM")!.Operations) * exp;
+        var corrected = a.EnergyPJ / (r.EnergyPJ + dropped);
+        Assert.True(corrected is >= 1.03 and <= 1.13, $"{at}: model / (study + its dropped exponentials) {corrected:F4}, guarded band [1.03, 1.13]");
+    }
+}
+
+/// <summary>
+/// The one Timeloop statistics file the study's artifact publishes (unfused BERT at 1K tokens, QK, found by the
+/// Timeloop mapper on the FuseMax 2D array with FLAT's 4-word register files and a 32 MiB buffer;
+/// FPSG-UIUC/micro24-fusemax-artifact @ 13cd17d, src/data/generated/attn/unfused/BERT/1K/qk/timeloop-mapper.stats.txt).
+/// The model's actions for the same Einsum and dataflow match Timeloop's counts: DRAM (Q and K read once, QK written
+/// once), global buffer (Q and K filled once and read once per 256-key tile), compute, and the reads of the QK
+/// partial sums accumulated in the PE register file. (Timeloop's mapper also parks each streaming Q and K word in the
+/// PE register file; the model's template streams them, so those two fills and reads per MAC are absent here.)
+/// </summary>
+[Collection(FuseMaxCollection.Name)]
+public class FuseMaxActionCountTests(FuseMaxFixture study)
+{
+    [Fact]
+    public void UnfusedBertQkMatchesTheArtifactsTimeloopStatistics()
+    {
+        var qk = study.Point("BERT", 1024, "unfused").Report.Attention.Einsum("QK")!;
+        // === mac ===: Computes (total) 51539607552.
+        Assert.Equal(51539607552, qk.Operations);
+        // === DRAM ===: Q and K scalar reads 50331648 each; QK scalar updates 805306368 (2 bytes a word).
+        Assert.Equal(2.0 * (50331648 + 50331648), qk.DramReadBytes);
+        Assert.Equal(2.0 * 805306368, qk.DramWriteBytes);
+        // === L3 ===: Q and K scalar reads 201326592 each, scalar fills 50331648 each.
+        var l3 = qk.Levels.Single(l => l.Level == "L3");
+        Assert.Equal(2.0 * 201326592, l3.Reads);
+        Assert.Equal(2.0 * 50331648, l3.Writes);
+        // === reg_file ===: QK scalar reads 774144 per instance over 65536 instances.
+        var rf = qk.Levels.Single(l => l.Level == "RF2D");
+        Assert.Equal(774144.0 * 65536, rf.Reads);
     }
 }
 

@@ -35,10 +35,10 @@ public class EvalCliTests
     private static string Arch => Path.Combine(RepoRoot(), "arch", "timeloop-3level.yaml");
 
     [Fact]
-    public void EvalAttentionQkOnFuseMaxArrayAsJson()
+    public void EvalAttentionQkOnFuseMaxHardwareAsJson()
     {
         var root = RepoRoot();
-        var (code, stdout, stderr) = Run("eval", "--arch", Path.Combine(root, "arch/fusemax-array.yaml"),
+        var (code, stdout, stderr) = Run("eval", "--arch", Path.Combine(root, "arch/fusemax/hardware/fusemax-hardware.yaml"),
             "--workload", Path.Combine(root, "workloads/attention/attention-1pass.yaml"), "--einsum", "QK",
             "--mapping", Path.Combine(root, "arch/mappings/fusemax-qk.yaml"), "--json");
         Assert.True(code == 0, stderr);
@@ -49,7 +49,7 @@ public class EvalCliTests
         Assert.True(r.GetProperty("cycles").GetInt64() >= 12288);
         Assert.InRange(r.GetProperty("utilization").GetDouble(), 0.01, 1.0);
         Assert.True(r.GetProperty("energy_pJ").GetDouble() > 0);
-        var glb = r.GetProperty("levels").EnumerateArray().Single(l => l.GetProperty("name").GetString() == "GlobalBuffer");
+        var glb = r.GetProperty("levels").EnumerateArray().Single(l => l.GetProperty("name").GetString() == "L3");
         var k = glb.GetProperty("tensors").EnumerateArray().Single(t => t.GetProperty("name").GetString() == "K");
         foreach (var field in new[] { "reads", "fills", "updates", "capacity_used" }) Assert.True(k.TryGetProperty(field, out _), field);
         Assert.Equal(786432, k.GetProperty("fills").GetInt64());
@@ -155,7 +155,7 @@ public class EvalCliTests
     public void UnknownEinsumListsTheChoices()
     {
         var root = RepoRoot();
-        var r = Run("eval", "--arch", Path.Combine(root, "arch/fusemax-array.yaml"), "--workload", Path.Combine(root, "workloads/attention/attention-1pass.yaml"),
+        var r = Run("eval", "--arch", Path.Combine(root, "arch/fusemax/hardware/fusemax-hardware.yaml"), "--workload", Path.Combine(root, "workloads/attention/attention-1pass.yaml"),
             "--einsum", "NOPE", "--mapping", Path.Combine(root, "arch/mappings/fusemax-qk.yaml"));
         Assert.Equal(2, r.Code);
         Assert.Contains("--einsum: no Einsum named 'NOPE'", r.Err);
