@@ -61,6 +61,7 @@ public static class FuseMaxReproduction
         var summary = Summary(points, reference, pareto, seconds);
         Write("summary.txt", summary);
         if (options.Plots) files.AddRange(FuseMaxPlots.Write(points, pareto, reference, options.OutDir));
+        files.Add(FuseMaxReport.Write(options.OutDir, summary, files));
         log.Write(summary);
         foreach (var f in files) log.WriteLine("wrote " + f);
         return new FuseMaxReproductionReport(points, files, summary, seconds);
