@@ -41,7 +41,7 @@ public static class EvalCommand
         var command = new Command("eval",
             "Evaluate one mapping of one Einsum on an architecture: cycles, utilisation, per-level occupancy and traffic, energy breakdown.\n" +
             "Example: accelsim eval --arch arch/fusemax/hardware/fusemax-hardware.yaml --workload workloads/attention/attention-1pass.yaml --einsum QK " +
-            "--mapping arch/mappings/fusemax-qk.yaml --set seq_len=4096 --json\n" +
+            "--mapping arch/mappings/fusemax-qk.yaml --json   (the mapping is written for the default seq_len=1024)\n" +
             "GPU:     accelsim eval --arch arch/gpu/h100.yaml --workload workloads/attention/attention-1pass.yaml --kernel fa3 --set seq_len=8192");
         foreach (var o in new Option[] { arch, workload, mapping, einsum, set, model, ert, json, Kernel, Direction, DType }) command.Options.Add(o);
         command.SetAction(parse =>
