@@ -63,6 +63,7 @@ public static partial class CascadeBinder
             foreach (var t in spec.Tensors) DeclareTensor(t);
 
             var statements = spec.Einsums.Select(ParseStatement).ToList();
+            _produced.UnionWith(statements.Select(st => st.Statement.Output.Tensor));
             InferTensorShapes(statements);
             var einsums = statements.Select((s, i) => BindEinsum(s.Spec, s.Statement, i)).ToList();
 
@@ -642,16 +643,10 @@ public static partial class CascadeBinder
             }
         }
 
-        private HashSet<string>? _produced;
+        /// <summary>Tensors some Einsum writes (reads of these may fall outside the written range: they are empty).</summary>
+        private readonly HashSet<string> _produced = new(StringComparer.Ordinal);
 
-        private bool IsProduced(string tensor)
-        {
-            _produced ??= spec.Einsums.Select(e =>
-            {
-                try { return Parser.ParseEinsum(e.Text).Output.Tensor; } catch (SyntaxException) { return ""; }
-            }).ToHashSet(StringComparer.Ordinal);
-            return _produced.Contains(tensor);
-        }
+        private bool IsProduced(string tensor) => _produced.Contains(tensor);
 
         private static void CheckSingleProducer(List<ExtendedEinsum> einsums)
         {
