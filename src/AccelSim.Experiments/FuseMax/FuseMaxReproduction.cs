@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using AccelSim.Core;
+using AccelSim.Experiments.Results;
 using AccelSim.Model.Cascade;
 
 namespace AccelSim.Experiments.FuseMax;
@@ -42,29 +43,22 @@ public static class FuseMaxReproduction
         var points = FuseMaxStudy.Run(options.Root);
         var pareto = FuseMaxPareto.Run(options.Root);
         var seconds = clock.Elapsed.TotalSeconds;
-        Directory.CreateDirectory(options.OutDir);
-        var files = new List<string>();
-        void Write(string name, string text)
-        {
-            var path = Path.Combine(options.OutDir, name);
-            File.WriteAllText(path, text);
-            files.Add(path);
-        }
-        Write("attention.csv", AttentionCsv(points));
-        Write("end2end.csv", EndToEndCsv(points));
-        Write("buffers.csv", BuffersCsv(points));
-        Write("einsums.csv", EinsumsCsv(points));
-        Write("energy.csv", EnergyCsv(points));
-        Write("actions.csv", ActionsCsv(points));
-        Write("pareto.csv", FuseMaxPareto.Csv(pareto));
+        var output = new StudyOutput(options.OutDir);
+        output.Write("attention.csv", AttentionCsv(points));
+        output.Write("end2end.csv", EndToEndCsv(points));
+        output.Write("buffers.csv", BuffersCsv(points));
+        output.Write("einsums.csv", EinsumsCsv(points));
+        output.Write("energy.csv", EnergyCsv(points));
+        output.Write("actions.csv", ActionsCsv(points));
+        output.Write("pareto.csv", FuseMaxPareto.Csv(pareto));
         var reference = options.ReferenceDir is { } dir ? FuseMaxReference.Load(dir) : null;
         var summary = Summary(points, reference, pareto, seconds);
-        Write("summary.txt", summary);
-        if (options.Plots) files.AddRange(FuseMaxPlots.Write(points, pareto, reference, options.OutDir));
-        files.Add(FuseMaxReport.Write(options.OutDir, summary, files));
+        output.Write("summary.txt", summary);
+        if (options.Plots) output.Files.AddRange(FuseMaxPlots.Write(points, pareto, reference, options.OutDir));
+        output.Files.Add(FuseMaxReport.Write(options.OutDir, summary, output.Files));
         log.Write(summary);
-        foreach (var f in files) log.WriteLine("wrote " + f);
-        return new FuseMaxReproductionReport(points, files, summary, seconds);
+        foreach (var f in output.Files) log.WriteLine("wrote " + f);
+        return new FuseMaxReproductionReport(points, output.Files, summary, seconds);
     }
 
     private static string F(double v) => Invariant.Num(v);

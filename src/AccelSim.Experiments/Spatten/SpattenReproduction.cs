@@ -1,4 +1,5 @@
 using AccelSim.Core;
+using AccelSim.Experiments.Results;
 using AccelSim.Pruning.Engine;
 using AccelSim.Pruning;
 using AccelSim.Pruning.Spec;
@@ -67,30 +68,23 @@ public static class SpattenReproduction
         if (defaults && options.Sensitivity)
             sensitivity = SpattenStudy.Run(SpattenStudy.LoadBenchmarks(DefaultWorkloads(other)), arch, [TechniqueSet.None, TechniqueSet.All]);
 
-        Directory.CreateDirectory(options.OutDir);
-        var files = new List<string>();
-        void Write(string name, string text)
-        {
-            var path = Path.Combine(options.OutDir, name);
-            File.WriteAllText(path, text);
-            files.Add(path);
-        }
-        Write("spatten.csv", SpattenStudy.Csv(result));
-        Write("spatten-details.csv", SpattenStudy.DetailsCsv(result));
-        if (engines is not null) Write("spatten-engines.csv", SpattenCrossEngine.Csv(engines));
+        var output = new StudyOutput(options.OutDir);
+        output.Write("spatten.csv", SpattenStudy.Csv(result));
+        output.Write("spatten-details.csv", SpattenStudy.DetailsCsv(result));
+        if (engines is not null) output.Write("spatten-engines.csv", SpattenCrossEngine.Csv(engines));
         var summary = Summary(result, defaults ? options.Settings : null);
         if (sensitivity is not null) summary += SensitivitySummary(sensitivity, other);
         if (engines is not null) summary += SpattenCrossEngine.Summary(engines);
-        Write("summary.txt", summary);
+        output.Write("summary.txt", summary);
         if (options.Plots)
         {
             var note = result.ModesUsed + " mode";
-            files.AddRange(SpattenPlots.Write(result, options.OutDir, note));
-            if (engines is not null) files.AddRange(SpattenPlots.WriteEngines(engines, options.OutDir));
+            output.Files.AddRange(SpattenPlots.Write(result, options.OutDir, note));
+            if (engines is not null) output.Files.AddRange(SpattenPlots.WriteEngines(engines, options.OutDir));
         }
         log.Write(summary);
-        foreach (var f in files) log.WriteLine("wrote " + f);
-        return new SpattenReproductionReport(result, files, result.AverageDramReduction(), engines, sensitivity);
+        foreach (var f in output.Files) log.WriteLine("wrote " + f);
+        return new SpattenReproductionReport(result, output.Files, result.AverageDramReduction(), engines, sensitivity);
     }
 
     /// <summary>The average of the other GPT-2 settings (dense and all only), with BERT unchanged.</summary>
