@@ -223,7 +223,7 @@ public static class FuseMaxReproduction
                 w.WriteLine($"  {arch,-8} {Invariant.Sig(ratios.Min(), 4)}-{Invariant.Sig(ratios.Max(), 4)}   " +
                             $"{Invariant.Sig(excess.Min(), 3)} to {Invariant.Sig(excess.Max(), 3)} pJ per element");
             }
-            w.WriteLine("  (+Cascade: the study drops its exponentials and does not charge its 1D passes over the buffer;");
+            w.WriteLine("  (+Cascade: the study drops its exponentials, which the model counts;");
             w.WriteLine("   see arch/fusemax/README.md, \"Energy on FLAT's hardware\".)");
         }
         if (pareto.Count > 0)
