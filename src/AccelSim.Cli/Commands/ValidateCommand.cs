@@ -26,7 +26,8 @@ public static class ValidateCommand
             var set = MeasurementReader.Load(parse.GetValue(measurements)!);
             var gpus = Validator.LoadGpus(parse.GetValue(archDir)!);
             var summary = Validator.Run(set, gpus);
-            stdout.Write(Validator.ToText(summary));
+            var text = Validator.ToText(summary);
+            stdout.Write(text);
             if (parse.GetValue(outDir) is { } dir)
             {
                 Directory.CreateDirectory(dir);
@@ -34,7 +35,9 @@ public static class ValidateCommand
                 File.WriteAllText(csvPath, Validator.ToCsv(set, summary));
                 var pngPath = Path.Combine(dir, "parity.png");
                 ParityPlot.Save(summary, pngPath);
-                stdout.WriteLine($"wrote {csvPath} and {pngPath}");
+                var textPath = Path.Combine(dir, "summary.txt");
+                File.WriteAllText(textPath, text);
+                stdout.WriteLine($"wrote {csvPath}, {pngPath} and {textPath}");
             }
             return summary.Results.Any(r => r.Predicted) ? ExitCodes.Ok : ExitCodes.Failure;
         });

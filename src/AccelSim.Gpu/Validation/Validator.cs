@@ -138,12 +138,19 @@ public static class Validator
             }
             sb.Append('\n');
         }
-        bool IsFa23(ValidationResult r) => r.Family is "fa2" or "fa3";
-        sb.Append(string.Format(Invariant.Culture,
-            "Headline (not approx): H100 fwd FlashAttention-2/3 MAPE {0:0.0}% (n={1}); all FlashAttention families (FA1, FA2, FA3, FlashAttention-Triton) A100+H100 MAPE {2:0.0}% (n={3})\n",
-            summary.Mape(r => !r.Row.Approx && IsFa23(r) && r.GpuName!.StartsWith("H100", StringComparison.Ordinal) && r.Row.Direction == "fwd"),
-            summary.Count(r => !r.Row.Approx && IsFa23(r) && r.GpuName!.StartsWith("H100", StringComparison.Ordinal) && r.Row.Direction == "fwd"),
-            summary.Mape(r => !r.Row.Approx && IsFlashAttention(r)), summary.Count(r => !r.Row.Approx && IsFlashAttention(r))));
+        // Headline: forward FlashAttention-2/3 per GPU, then every FlashAttention family over all GPUs in the file.
+        bool IsFa23Forward(ValidationResult r) => !r.Row.Approx && r.Family is "fa2" or "fa3" && r.Row.Direction == "fwd";
+        bool IsFlash(ValidationResult r) => !r.Row.Approx && IsFlashAttention(r);
+        var parts = new List<string>();
+        foreach (var gpu in summary.Results.Where(r => r.Predicted && IsFa23Forward(r)).Select(r => r.GpuName!).Distinct().Order(StringComparer.Ordinal))
+            parts.Add(string.Format(Invariant.Culture, "{0} fwd FlashAttention-2/3 MAPE {1:0.0}% (n={2})", gpu,
+                summary.Mape(r => IsFa23Forward(r) && r.GpuName == gpu), summary.Count(r => IsFa23Forward(r) && r.GpuName == gpu)));
+        var flashGpus = summary.Results.Where(r => r.Predicted && IsFlash(r)).Select(r => r.GpuName!).Distinct().Order(StringComparer.Ordinal).ToList();
+        if (flashGpus.Count > 0)
+            parts.Add(string.Format(Invariant.Culture, "all FlashAttention families (FA1, FA2, FA3, FlashAttention-Triton) on {0} MAPE {1:0.0}% (n={2})",
+                string.Join("+", flashGpus), summary.Mape(IsFlash), summary.Count(IsFlash)));
+        if (parts.Count > 0)
+            sb.Append("Headline (not approx): ").Append(string.Join("; ", parts)).Append('\n');
         var unpredicted = summary.Unpredicted;
         if (unpredicted.Length > 0)
         {
