@@ -24,7 +24,7 @@ public sealed record CrossCheckSearch(Objective Objective, string Strategy = "gu
 /// (<see cref="SameKeeps"/>: tilings, fan-outs and loop orders free). The template's keeps encode the cascade's
 /// residence (e.g. QK written to the buffer for the next Einsum), which costs energy that only the cascade pays back,
 /// so <see cref="SameKeeps"/> is the like-for-like check of the loop nest and <see cref="Free"/> shows what that
-/// residence costs the Einsum alone.
+/// residence costs the Einsum alone. <see cref="Cascade"/> is the Einsum's cost inside the cascade (with residence).
 /// </summary>
 public sealed record MapperCrossCheck(
     string Architecture,
@@ -32,6 +32,7 @@ public sealed record MapperCrossCheck(
     long SeqLen,
     IReadOnlyDictionary<string, string> WorkloadOverrides,
     string TemplateName,
+    EinsumCost Cascade,
     ProblemShape Problem,
     AccelSim.Mapping.Mapping TemplateMapping,
     CostReport Template,
@@ -109,7 +110,7 @@ public static class FuseMaxMapperCrossCheck
         var free = Search(MapSpaceConstraints.None);
         var sameKeeps = Search(KeepsOf(hardware, problem, mapping));
         return new MapperCrossCheck(arch.Name, einsum, seqLen, overrides.ToImmutableDictionary(StringComparer.Ordinal), cost.Template ?? "?",
-            problem, mapping, template, free, sameKeeps);
+            cost, problem, mapping, template, free, sameKeeps);
     }
 
     /// <summary>Constraints under which every level below the backing store keeps exactly the tensors <paramref name="mapping"/> keeps there.</summary>
