@@ -20,7 +20,8 @@ namespace AccelSim.Tests.FuseMax;
 ///   staging is pure cost (the output still goes to DRAM); in the cascade it replaces the DRAM traffic.
 /// * Every template keeps the 2D array fully busy, as the mapper's best does, except FLAT's AV: its output-stationary
 ///   dataflow at these points (flat-dataflow.csv) spreads F = 64 across the 256 columns, 25% utilisation, 4x the
-///   cycles. That is the study's FLAT (the array waits for the 1D softmax anyway, so latency is unaffected).
+///   cycles, as in the artifact's stationarity variants (the array waits for the 1D softmax anyway, so latency is
+///   unaffected).
 /// </summary>
 public class FuseMaxMapperCrossCheckTests(ITestOutputHelper output)
 {
@@ -85,9 +86,9 @@ public class FuseMaxMapperCrossCheckTests(ITestOutputHelper output)
 
     /// <summary>
     /// FLAT's AV at BERT 1K: output stationary (flat-dataflow.csv), F = 64 across the 256 columns, so a quarter of the
-    /// array works and the Einsum takes 4x the cycles the mapper's best needs. The study's FLAT has the same
-    /// dataflow (its per-Einsum busy fraction AV = QK = 0.0625 at BERT 1K is time x utilised fraction); latency is
-    /// the 1D softmax's either way.
+    /// array works and the Einsum takes 4x the cycles the mapper's best needs. The template follows the artifact's
+    /// stationarity variants; the study's busy fraction (time x utilised share, AV = 0.0625 at BERT 1K) is the same
+    /// either way, and latency is the 1D softmax's.
     /// </summary>
     [Fact]
     public void FlatAvUsesAQuarterOfTheArray()
