@@ -275,7 +275,8 @@ public sealed class CascadeEvaluator
                 var err = CostModel.Invalid(s.Context, r, mapping);
                 throw new InputException(s.Template.Location ?? loc, $"{section.Key}.mappings.{s.Template.Name} ({s.Problem.Name})", err.Problem);
             }
-            var cost = Price(s, cm, r, mapping, onChip, staged[s.Group], groupSpill[s.Group], dramBytesPerSecond, energy);
+            var cost = Price(s, cm, r, mapping, onChip, staged[s.Group], groupSpill[s.Group], dramBytesPerSecond, energy)
+                with { ResolvedMapping = mapping, Template = s.Template.Name };
             costs.Add(cost);
             for (int l = 1; l < s.Path.LevelCount; l++)
             {

@@ -29,6 +29,15 @@ public sealed record EinsumCost(
     public double DramBytes => DramReadBytes + DramWriteBytes;
     public double EnergyPJ => ComputeEnergyPJ + OnChipEnergyPJ + DramEnergyPJ;
 
+    /// <summary>
+    /// The concrete mapping the Einsum's template resolved to (tiles solved for its fusion group), as the single-Einsum
+    /// model priced it before the cascade's residence adjustments; <see cref="Mapping"/> is its printed loop nest.
+    /// </summary>
+    public AccelSim.Mapping.Mapping? ResolvedMapping { get; init; }
+
+    /// <summary>The name of the template that produced <see cref="ResolvedMapping"/>.</summary>
+    public string? Template { get; init; }
+
     /// <summary>Busy time of the array weighted by the fraction of its PEs the mapping uses.</summary>
     public double BusySeconds => Seconds * SpatialUtilization;
 }
