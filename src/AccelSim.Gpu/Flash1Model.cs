@@ -120,17 +120,9 @@ internal static class Flash1Model
         var seconds = Math.Max(kernelSeconds, Math.Max(hbmSeconds, l2Seconds)) + gpu.KernelLaunchSeconds;
         notes.Add($"FlashAttention-1 forward: O accumulator round trips {Invariant.Sig(reuseBytes / 1e9, 3)} GB, {Invariant.Sig(100 * hit, 3)}% served by L2");
 
-        var perSm = 1.0 / (gpu.SmCount * clock);
-        var resources = FlashModel.Resources(seconds, [
-            (GpuResources.Tensor, visits * cost.TensorCycles * perSm),
-            (GpuResources.Exp, visits * cost.ExpCycles * perSm),
-            (GpuResources.Fma, (visits * cost.AluCycles + masked * 2.0 * br * bc / gpu.Fp32LanesPerSm) * perSm),
-            (GpuResources.Smem, smemBytes / gpu.SmemBytesPerClkPerSm * perSm),
-            (GpuResources.L2, l2Seconds),
-            (GpuResources.Hbm, hbmSeconds),
-        ]);
-        var bottleneck = hbmSeconds >= kernelSeconds && hbmSeconds >= l2Seconds ? GpuResources.Hbm
-            : l2Seconds >= kernelSeconds ? GpuResources.L2 : bound;
+        var resources = FlashModel.TileResources(gpu, clock, seconds, visits, cost, masked * 2.0 * br * bc / gpu.Fp32LanesPerSm,
+            smemBytes, l2Seconds, hbmSeconds);
+        var bottleneck = FlashModel.Bottleneck(kernelSeconds, l2Seconds, hbmSeconds, bound);
         var ctas = units * splits;
         return new PhaseReport(k.Name + " fwd", seconds, s.ForwardFlops(), ctas, ctas / (double)slots, tile, bottleneck,
             FlashModel.Traffic(hbmBytes, l2Bytes, smemBytes, 0), resources);
@@ -216,18 +208,8 @@ internal static class Flash1Model
         var l2Seconds = l2Bytes / (gpu.L2BytesPerClk * clock);
         var seconds = Math.Max(kernelSeconds, Math.Max(hbmSeconds, l2Seconds)) + gpu.KernelLaunchSeconds + sideSeconds;
 
-        var perSm = 1.0 / (gpu.SmCount * clock);
-        double totalVisits = units * visits;
-        var resources = FlashModel.Resources(seconds, [
-            (GpuResources.Tensor, totalVisits * cost.TensorCycles * perSm),
-            (GpuResources.Exp, totalVisits * cost.ExpCycles * perSm),
-            (GpuResources.Fma, totalVisits * cost.AluCycles * perSm),
-            (GpuResources.Smem, smemBytes / gpu.SmemBytesPerClkPerSm * perSm),
-            (GpuResources.L2, l2Seconds),
-            (GpuResources.Hbm, hbmSeconds),
-        ]);
-        var bottleneck = hbmSeconds >= kernelSeconds && hbmSeconds >= l2Seconds ? GpuResources.Hbm
-            : l2Seconds >= kernelSeconds ? GpuResources.L2 : bound;
+        var resources = FlashModel.TileResources(gpu, clock, seconds, units * visits, cost, 0, smemBytes, l2Seconds, hbmSeconds);
+        var bottleneck = FlashModel.Bottleneck(kernelSeconds, l2Seconds, hbmSeconds, bound);
         return new PhaseReport(k.Name + " bwd", seconds, 2.5 * s.ForwardFlops(), launched, launched / (double)slots, tile,
             bottleneck, FlashModel.Traffic(hbmBytes, l2Bytes, smemBytes, 0), resources);
     }

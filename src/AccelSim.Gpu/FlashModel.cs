@@ -143,17 +143,9 @@ internal static class FlashModel
         var l2Seconds = l2Bytes / (gpu.L2BytesPerClk * clock);
         var seconds = Math.Max(kernelSeconds, Math.Max(hbmSeconds, l2Seconds)) + gpu.KernelLaunchSeconds + combineSeconds;
 
-        var perSm = 1.0 / (gpu.SmCount * clock);
-        var resources = Resources(seconds, [
-            (GpuResources.Tensor, totalIterations * cost.TensorCycles * perSm),
-            (GpuResources.Exp, totalIterations * cost.ExpCycles * perSm),
-            (GpuResources.Fma, (totalIterations * cost.AluCycles + totalMasked * 2.0 * br * bc / gpu.Fp32LanesPerSm) * perSm),
-            (GpuResources.Smem, smemBytes / gpu.SmemBytesPerClkPerSm * perSm),
-            (GpuResources.L2, l2Seconds),
-            (GpuResources.Hbm, hbmSeconds),
-        ]);
-        var bottleneck = hbmSeconds >= kernelSeconds && hbmSeconds >= l2Seconds ? GpuResources.Hbm
-            : l2Seconds >= kernelSeconds ? GpuResources.L2 : bound;
+        var resources = TileResources(gpu, clock, seconds, totalIterations, cost, totalMasked * 2.0 * br * bc / gpu.Fp32LanesPerSm,
+            smemBytes, l2Seconds, hbmSeconds);
+        var bottleneck = Bottleneck(kernelSeconds, l2Seconds, hbmSeconds, bound);
         var traffic = Traffic(hbmBytes, l2Bytes, smemBytes, totalIterations * cost.TmemBytes);
         return new PhaseReport(k.Name + " fwd", seconds, s.ForwardFlops(), ctaCount,
             ctaCount / (double)slots, tile, bottleneck, traffic, resources);
@@ -278,17 +270,9 @@ internal static class FlashModel
         var l2Seconds = l2Bytes / (gpu.L2BytesPerClk * clock);
         var seconds = Math.Max(kernelSeconds, Math.Max(hbmSeconds, l2Seconds)) + gpu.KernelLaunchSeconds + sideSeconds;
 
-        var perSm = 1.0 / (gpu.SmCount * clock);
-        var resources = Resources(seconds, [
-            (GpuResources.Tensor, totalIterations * cost.TensorCycles * perSm),
-            (GpuResources.Exp, totalIterations * cost.ExpCycles * perSm),
-            (GpuResources.Fma, totalIterations * cost.AluCycles * perSm),
-            (GpuResources.Smem, smemBytes / gpu.SmemBytesPerClkPerSm * perSm),
-            (GpuResources.L2, l2Seconds),
-            (GpuResources.Hbm, hbmSeconds + (preBytes + postBytes) / streamBw),
-        ]);
-        var bottleneck = hbmSeconds >= kernelSeconds && hbmSeconds >= l2Seconds ? GpuResources.Hbm
-            : l2Seconds >= kernelSeconds ? GpuResources.L2 : bound;
+        var resources = TileResources(gpu, clock, seconds, totalIterations, cost, 0, smemBytes, l2Seconds,
+            hbmSeconds + (preBytes + postBytes) / streamBw);
+        var bottleneck = Bottleneck(kernelSeconds, l2Seconds, hbmSeconds, bound);
         var traffic = Traffic(hbmMain + preBytes + postBytes, l2Bytes, smemBytes, totalIterations * cost.TmemBytes);
         return new PhaseReport(k.Name + " bwd", seconds, 2.5 * s.ForwardFlops(), launched, launched / (double)slots,
             tile, bottleneck, traffic, resources);
@@ -585,6 +569,30 @@ internal static class FlashModel
                                      $"(needs {smem / 1024} KiB shared memory, {regsPerCta} registers, {tmem / 1024} KiB TMEM per CTA)");
         return new CtaFootprint(smem, regsPerCta, tmem, threads, ctas, why);
     }
+
+    /// <summary>
+    /// Busy time of each GPU resource for a tiled kernel: <paramref name="iterations"/> tile iterations of
+    /// <paramref name="cost"/> spread over all SMs (plus <paramref name="extraFmaCycles"/>, e.g. masking), shared
+    /// memory at its per-SM bandwidth, and the given L2 and HBM times.
+    /// </summary>
+    internal static ImmutableArray<ResourceUse> TileResources(GpuSpec gpu, double clock, double seconds, double iterations,
+        IterationCost cost, double extraFmaCycles, double smemBytes, double l2Seconds, double hbmSeconds)
+    {
+        var perSm = 1.0 / (gpu.SmCount * clock);
+        return Resources(seconds, [
+            (GpuResources.Tensor, iterations * cost.TensorCycles * perSm),
+            (GpuResources.Exp, iterations * cost.ExpCycles * perSm),
+            (GpuResources.Fma, (iterations * cost.AluCycles + extraFmaCycles) * perSm),
+            (GpuResources.Smem, smemBytes / gpu.SmemBytesPerClkPerSm * perSm),
+            (GpuResources.L2, l2Seconds),
+            (GpuResources.Hbm, hbmSeconds),
+        ]);
+    }
+
+    /// <summary>What bounds a kernel: HBM or L2 when their time reaches the compute time, else the compute bound.</summary>
+    internal static string Bottleneck(double kernelSeconds, double l2Seconds, double hbmSeconds, string computeBound) =>
+        hbmSeconds >= kernelSeconds && hbmSeconds >= l2Seconds ? GpuResources.Hbm
+            : l2Seconds >= kernelSeconds ? GpuResources.L2 : computeBound;
 
     internal static ImmutableArray<ResourceUse> Resources(double seconds, (string, double)[] busy) =>
         busy.Select(b => new ResourceUse(b.Item1, b.Item2, seconds > 0 ? Math.Min(1, b.Item2 / seconds) : 0)).ToImmutableArray();
