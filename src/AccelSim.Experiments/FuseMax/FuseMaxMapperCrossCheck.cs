@@ -11,10 +11,7 @@ using AccelSim.Model.Cascade;
 namespace AccelSim.Experiments.FuseMax;
 
 /// <summary>How hard the mapper looks: strategy, objective, evaluations, seed, threads (results do not depend on threads).</summary>
-public sealed record CrossCheckSearch(Objective Objective, string Strategy = "guided", long Budget = 4000, long Seed = 1, int Threads = 0)
-{
-    public static CrossCheckSearch Energy { get; } = new(new Objective([Metric.Energy]));
-}
+public sealed record CrossCheckSearch(Objective Objective, string Strategy = "guided", long Budget = 4000, long Seed = 1, int Threads = 0);
 
 /// <summary>
 /// One Einsum of a study architecture's attention cascade, priced by the single-Einsum model on the same hardware
