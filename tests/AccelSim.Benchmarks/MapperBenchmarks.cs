@@ -60,7 +60,7 @@ public class MapperBenchmarks
 /// Timeloop's mapper exercise 06 (VGG02 layer 5 on the Eyeriss-like array, row-stationary constraints, the case's ERT):
 /// time for our mapper to find a mapping at least as good in EDP as Timeloop's (5,505,024 cycles, 5382.31 uJ), with
 /// guided search at its default budget and with exhaustive search (which proves the optimum of the constrained space).
-/// Reference data: shared/reference/timeloop (or $ACCELSIM_REFERENCE/timeloop).
+/// Reference data: tests/AccelSim.Tests/Reference/timeloop (shipped with its MIT licence).
 /// </summary>
 [SimpleJob(launchCount: 1, warmupCount: 1, iterationCount: 5)]
 public class MapperTimeloopBenchmarks
@@ -77,9 +77,7 @@ public class MapperTimeloopBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var root = new[] { Environment.GetEnvironmentVariable("ACCELSIM_REFERENCE") is { } e ? Path.Combine(e, "timeloop") : null,
-                RepoFiles.Of("..", "shared", "reference", "timeloop"), RepoFiles.Of("shared", "reference", "timeloop"), "/work/shared/reference/timeloop" }
-            .FirstOrDefault(p => p is not null && Directory.Exists(p)) ?? throw new InvalidOperationException("Timeloop reference data not found");
+        var root = RepoFiles.Of("tests", "AccelSim.Tests", "Reference", "timeloop");
         var dir = Path.Combine(root, "06-mapper-convlayer-eyeriss", "legacy-v0.2");
         var arch = SpecFiles.LoadArchitecture(Path.Combine(dir, "arch", "eyeriss_like.yaml"), Path.Combine(dir, "ref-output", "timeloop-mapper.ERT.yaml"));
         var problem = SpecFiles.LoadProblem(Path.Combine(dir, "prob", "VGG02_layer5.yaml"));

@@ -38,6 +38,6 @@ public static class MapperTestKit
     }
 
     public static string Timeloop(string relative) => Path.Combine(
-        AccelSim.Tests.Model.Timeloop.TimeloopGoldenTests.ReferenceRoot() ?? throw new InvalidOperationException("Timeloop reference data not found (set ACCELSIM_REFERENCE)"),
+        AccelSim.Tests.Model.Timeloop.TimeloopGoldenTests.ReferenceRoot(),
         relative);
 }

@@ -165,8 +165,7 @@ public class EvalCliTests
     public void ImportTimeloopWritesOurFormatsThatEvaluateTheSame()
     {
         var tl = Timeloop.TimeloopGoldenTests.ReferenceRoot();
-        Assert.NotNull(tl);
-        var dir = Path.Combine(tl!, "04-model-conv1d+oc-3levelspatial", "legacy-v0.2");
+        var dir = Path.Combine(tl, "04-model-conv1d+oc-3levelspatial", "legacy-v0.2");
         var ert = Path.Combine(dir, "ref-output/kp/timeloop-model.ERT.yaml");
         var outDir = Path.Combine(Path.GetTempPath(), "accelsim-import-" + Guid.NewGuid().ToString("N"));
         var args = new[] { Path.Combine(dir, "arch/3levelspatial.arch.yaml"), Path.Combine(dir, "prob/conv1d+oc+ic.prob.yaml"), Path.Combine(dir, "map/conv1d+oc+ic-3levelspatial-kp-ws.map.yaml") };

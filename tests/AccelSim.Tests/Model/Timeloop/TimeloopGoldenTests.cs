@@ -3,37 +3,14 @@ using AccelSim.Model;
 namespace AccelSim.Tests.Model.Timeloop;
 
 /// <summary>
-/// Golden tests against Timeloop's own legacy-v0.2 outputs (/work/shared/reference/timeloop, or shared/ beside the
-/// repository): per-level reads, fills, updates and tile sizes and the cycle count must equal Timeloop's exactly;
+/// Golden tests against Timeloop's own legacy-v0.2 outputs (tests/AccelSim.Tests/Reference/timeloop, copied from
+/// the Timeloop/Accelergy tutorial exercises with their licence): per-level reads, fills, updates and tile sizes and the cycle count must equal Timeloop's exactly;
 /// energy (with the case's own ERT) must be within 1%.
 /// </summary>
 public class TimeloopGoldenTests
 {
-    public static string? ReferenceRoot()
-    {
-        foreach (var candidate in new[]
-                 {
-                     Environment.GetEnvironmentVariable("ACCELSIM_REFERENCE") is { } e ? Path.Combine(e, "timeloop") : null,
-                     FindUp("shared/reference/timeloop"),
-                     "/work/shared/reference/timeloop",
-                 })
-            if (candidate is not null && Directory.Exists(candidate)) return candidate;
-        return null;
-    }
-
-    private static string? FindUp(string relative)
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null)
-        {
-            var p = Path.Combine(dir.FullName, relative);
-            if (Directory.Exists(p)) return p;
-            p = Path.Combine(dir.FullName, "..", relative);
-            if (Directory.Exists(p)) return Path.GetFullPath(p);
-            dir = dir.Parent;
-        }
-        return null;
-    }
+    /// <summary>Timeloop's tutorial cases with their outputs, shipped in the repository (Reference/timeloop, MIT).</summary>
+    public static string ReferenceRoot() => RepoPaths.Of("tests", "AccelSim.Tests", "Reference", "timeloop");
 
     /// <summary>(case folder, sub-case, mapping file relative to the case, or null to use the printed map.txt).</summary>
     public static TheoryData<string, string, string?> Cases() => new()
@@ -61,8 +38,7 @@ public class TimeloopGoldenTests
     public void MatchesTimeloopLegacy(string caseName, string sub, string? mapFile)
     {
         var root = ReferenceRoot();
-        Assert.True(root is not null, "Timeloop reference data not found (set ACCELSIM_REFERENCE)");
-        var dir = Path.Combine(root!, caseName, "legacy-v0.2");
+        var dir = Path.Combine(root, caseName, "legacy-v0.2");
         var outDir = Path.Combine(dir, "ref-output", sub);
         var tool = File.Exists(Path.Combine(outDir, "timeloop-model.stats.txt")) ? "timeloop-model" : "timeloop-mapper";
         var archFile = Directory.GetFiles(Path.Combine(dir, "arch"), "*.yaml")
@@ -114,7 +90,7 @@ public class TimeloopV04Tests
     [InlineData("bypass", "map/conv1d+oc-3level-bypass.map.yaml")]
     public void ReadsAndUpdatesMatchV04(string sub, string map)
     {
-        var dir = Path.Combine(TimeloopGoldenTests.ReferenceRoot()!, "03-model-conv1d+oc-3level", "v0.4");
+        var dir = Path.Combine(TimeloopGoldenTests.ReferenceRoot(), "03-model-conv1d+oc-3level", "v0.4");
         var outDir = Path.Combine(dir, "ref-output", sub);
         var arch = SpecFiles.LoadArchitecture(Path.Combine(dir, "arch/3level.arch.yaml"), Path.Combine(outDir, "timeloop-model.ERT.yaml"));
         Assert.Equal(ArchDialect.TimeloopV04, arch.Dialect);
