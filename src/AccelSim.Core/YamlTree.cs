@@ -186,7 +186,7 @@ public sealed class YNode
         foreach (var (key, _) in Entries)
             if (!allowed.Contains(key))
                 throw new InputException(KeyLocation(key), Join(Path, key),
-                    $"unknown field (expected one of: {string.Join(", ", allowed)})");
+                    $"unknown field{Suggest.DidYouMean(key, allowed)} (expected one of: {string.Join(", ", allowed)})");
     }
 
     public string? OptString(string key) => Opt(key) is { IsNull: false } n ? n.Text : null;
