@@ -21,8 +21,10 @@ public static class GpuEvaluation
         }
     }
 
+    /// <param name="sets">Workload parameters (`seq_len=4096`).</param>
+    /// <param name="archDocument">The GPU spec with `--set arch.*` edits applied, when there are any; else the file is read.</param>
     public static GpuReport Run(string archFile, string workloadFile, IReadOnlyList<string> sets, string? modelFile,
-        string? kernel, string? direction, string? dtype)
+        string? kernel, string? direction, string? dtype, YNode? archDocument = null)
     {
         if (kernel is null)
             throw new InputException(SourceLocation.FileOnly(archFile), "--kernel",
@@ -31,6 +33,7 @@ public static class GpuEvaluation
         var dir = direction is null ? Direction.Forward : Directions.Parse(direction);
         var shape = AttentionShape.FromWorkload(cascade, dir);
         if (dtype is not null) shape = shape with { DType = DataTypes.Parse(dtype) };
-        return GpuEvaluator.Evaluate(archFile, shape, kernel);
+        var gpu = GpuSpecLoader.Parse(archDocument ?? YNode.LoadFile(archFile));
+        return GpuEvaluator.Evaluate(gpu, shape, KernelCatalogLoader.LoadFile(gpu.KernelsFile).Get(kernel));
     }
 }

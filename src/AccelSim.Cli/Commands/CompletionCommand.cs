@@ -38,7 +38,9 @@ public static class CompletionCommand
         var shell = new Argument<string>("shell") { Description = "bash or zsh" };
         shell.AcceptOnlyFromAmong("bash", "zsh");
         var command = new Command("completion",
-            "Print a tab-completion script for your shell.\nExample: accelsim completion bash > ~/.accelsim-completion.bash && echo 'source ~/.accelsim-completion.bash' >> ~/.bashrc");
+            "Print a tab-completion script for your shell (then add `source ~/.accelsim-completion.bash` to ~/.bashrc).\n" +
+            "Example: accelsim completion bash > ~/.accelsim-completion.bash\n" +
+            "Example: accelsim completion zsh > ~/.accelsim-completion.zsh");
         command.Arguments.Add(shell);
         command.SetAction(parse =>
         {

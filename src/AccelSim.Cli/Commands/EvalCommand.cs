@@ -1,4 +1,5 @@
 using System.CommandLine;
+using AccelSim.Experiments.Sweeps;
 using AccelSim.Gpu;
 using AccelSim.Model;
 
@@ -32,17 +33,19 @@ public static class EvalCommand
         var einsum = new Option<string?>("--einsum") { Description = "Which Einsum of a cascade to evaluate (e.g. QK)" };
         var set = new Option<string[]>("--set")
         {
-            Description = "LEVEL.FIELD=VALUE or clock_hz=VALUE changes the architecture (capacity_words, read_bandwidth, read_pj, ...); NAME=VALUE sets a workload parameter",
+            Description = "LEVEL.FIELD=VALUE or clock_hz=VALUE changes a spatial architecture (capacity_words, read_bandwidth, read_pj, ...); " +
+                          "arch.PATH=VALUE changes that field of a GPU spec's YAML (e.g. arch.sm_count.value=100); NAME=VALUE sets a workload parameter",
             AllowMultipleArgumentsPerToken = true,
         };
-        var model = new Option<string?>("--model") { Description = "Model shape file for the workload's parameters (e.g. workloads/models/bert.yaml)" };
+        var model = new Option<string?>("--model") { Description = "Model shape file for the workload's parameters (e.g. workloads/models/bert-base.yaml)" };
         var ert = new Option<string?>("--ert") { Description = "Accelergy ERT (timeloop-*.ERT.yaml) giving energies for a Timeloop architecture" };
         var json = new Option<bool>("--json") { Description = "Print JSON: cycles, energy_pJ, utilization, and per level and tensor reads, fills, updates, capacity_used" };
         var command = new Command("eval",
             "Evaluate one mapping of one Einsum on an architecture: cycles, utilisation, per-level occupancy and traffic, energy breakdown.\n" +
             "Example: accelsim eval --arch arch/fusemax/hardware/fusemax-hardware.yaml --workload workloads/attention/attention-1pass.yaml --einsum QK " +
-            "--mapping arch/mappings/fusemax-qk.yaml --json   (the mapping is written for the default seq_len=1024)\n" +
-            "GPU:     accelsim eval --arch arch/gpu/h100.yaml --workload workloads/attention/attention-1pass.yaml --kernel fa3 --set seq_len=8192");
+            "--mapping arch/mappings/fusemax-qk.yaml --json   # the mapping is written for the default seq_len=1024\n" +
+            "Example: accelsim eval --arch arch/gpu/h100.yaml --workload workloads/attention/attention-1pass.yaml --kernel fa3 --set seq_len=8192   # GPU model\n" +
+            "Example: accelsim eval --arch arch/gpu/h100.yaml --workload workloads/attention/attention-1pass.yaml --kernel fa3 --set arch.hbm_tbps.value=4.8   # a GPU spec field");
         foreach (var o in new Option[] { arch, workload, mapping, einsum, set, model, ert, json, Kernel, Direction, DType }) command.Options.Add(o);
         command.SetAction(parse =>
         {
@@ -66,9 +69,22 @@ public static class EvalCommand
 
     private static int RunGpu(ParseResult parse, EvalRequest request, TextWriter stdout, TextWriter stderr, bool json)
     {
-        var report = GpuEvaluation.Run(request.ArchFile, request.WorkloadFile, request.Sets, request.ModelFile,
-            parse.GetValue(Kernel), parse.GetValue(Direction), parse.GetValue(DType));
+        // A GPU spec's fields are YAML paths (arch.sm_count.value=100), edited in the file's text exactly as a sweep's
+        // arch.<path> is, so errors point into the spec; every other --set is a workload parameter.
+        var archSets = request.Sets.Where(SpatialEvaluation.IsArchitectureSetting).Select(GpuArchOverride).ToList();
+        var workloadSets = request.Sets.Where(s => !SpatialEvaluation.IsArchitectureSetting(s)).ToList();
+        var archDocument = archSets.Count == 0 ? null : SpecOverrideSet.Split(archSets).LoadArch(request.ArchFile);
+        var report = GpuEvaluation.Run(request.ArchFile, request.WorkloadFile, workloadSets, request.ModelFile,
+            parse.GetValue(Kernel), parse.GetValue(Direction), parse.GetValue(DType), archDocument);
         stdout.Write(json ? GpuReportFormatter.ToJson(report) + "\n" : GpuReportFormatter.ToText(report));
         return ExitCodes.Ok;
+    }
+
+    /// <summary>`arch.sm_count.value=100`, or the same path without `arch.` (a dotted name, as on spatial architectures).</summary>
+    private static SpecOverride GpuArchOverride(string assignment)
+    {
+        var adds = assignment.StartsWith('+');
+        var text = adds ? assignment[1..] : assignment;
+        return SpecOverride.Parse((adds ? "+" : "") + (text.StartsWith("arch.", StringComparison.Ordinal) ? text : "arch." + text));
     }
 }

@@ -8,7 +8,8 @@ public static class ImportCommand
 {
     public static Command Create(TextWriter stdout)
     {
-        var import = new Command("import", "Import specifications from other tools.\nExample: accelsim import timeloop arch.yaml prob.yaml map.yaml --out imported/");
+        var import = new Command("import", "Import specifications from other tools.\n" +
+            "Example: accelsim import timeloop tests/AccelSim.Tests/Reference/timeloop/03-model-conv1d+oc-3level/v0.4/arch/3level.arch.yaml tests/AccelSim.Tests/Reference/timeloop/03-model-conv1d+oc-3level/v0.4/prob/conv1d+oc.prob.yaml --out runs/imported");
         var arch = new Argument<string>("arch") { Description = "Timeloop architecture YAML (legacy v0.2/v0.3 or v0.4)" };
         var prob = new Argument<string>("problem") { Description = "Timeloop problem YAML" };
         var map = new Argument<string?>("mapping") { Description = "Timeloop mapping YAML (optional)", Arity = ArgumentArity.ZeroOrOne };
@@ -16,7 +17,8 @@ public static class ImportCommand
         var ert = new Option<string?>("--ert") { Description = "Accelergy ERT with the component energies (timeloop-*.ERT.yaml)" };
         var timeloop = new Command("timeloop",
             "Convert Timeloop architecture / problem / mapping YAML to AccelSim's formats.\n" +
-            "Example: accelsim import timeloop 3level.arch.yaml conv1d.prob.yaml conv1d.map.yaml --ert timeloop-model.ERT.yaml --out imported/");
+            "Example: accelsim import timeloop tests/AccelSim.Tests/Reference/timeloop/03-model-conv1d+oc-3level/v0.4/arch/3level.arch.yaml tests/AccelSim.Tests/Reference/timeloop/03-model-conv1d+oc-3level/v0.4/prob/conv1d+oc.prob.yaml " +
+            "tests/AccelSim.Tests/Reference/timeloop/03-model-conv1d+oc-3level/v0.4/map/conv1d+oc-3level.map.yaml --ert tests/AccelSim.Tests/Reference/timeloop/03-model-conv1d+oc-3level/v0.4/ref-output/no-bypass/timeloop-model.ERT.yaml --out runs/imported");
         timeloop.Arguments.Add(arch);
         timeloop.Arguments.Add(prob);
         timeloop.Arguments.Add(map);

@@ -46,7 +46,7 @@ public static class MapCommand
         var command = new Command("map",
             "Search the map-space of each Einsum for the best mapping (loop tiling, order, parallelism, bypass) and print it with its statistics.\n" +
             "Example: accelsim map --arch arch/timeloop-3level.yaml --workload workloads/attention/attention-1pass.yaml --einsum QK " +
-            "--set seq_len=256 --objective edp --budget 20000 --seed 1 --save qk-mapping.yaml");
+            "--set seq_len=256 --objective edp --budget 20000 --seed 1 --save results/qk-mapping.yaml");
         foreach (var o in new Option[] { arch, workload, constraints, einsum, objective, search, budget, timeout, seed, threads, save, json, set, model, ert, compute })
             command.Options.Add(o);
         command.SetAction(parse =>

@@ -20,7 +20,7 @@ public static class MergeCommand
         var command = new Command("merge",
             "Join sweep shard folders: checks they come from the same sweep, drops duplicate rows and writes rows in\n" +
             "point order, so the merged folder equals a single run's byte for byte. Exit code 1 if points are missing.\n" +
-            "Example: accelsim merge results/big/shard-* --out results/big/all")
+            "Example: accelsim merge results/roofline-gemm/shard-* --out results/roofline-gemm/all   # after the `accelsim sweep --shard` examples")
         {
             inputs, outOption, force, json,
         };

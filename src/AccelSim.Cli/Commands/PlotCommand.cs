@@ -42,7 +42,8 @@ public static class PlotCommand
         var command = new Command("plot",
             "Plot a results table: speedup (grouped bars over a baseline), energy (stacked breakdown), utilization,\n" +
             "roofline (log-log), pareto (front highlighted), parity (predicted vs measured, +-10% band) or line.\n" +
-            "Example: accelsim plot speedup --in results/roofline-attention --x seq_len --group arch --baseline arch=a100 --out speedup.png")
+            "Example: accelsim plot speedup --in results/roofline-attention --x query_len --group arch --baseline arch=a100 --where fused=true " +
+            "--out results/roofline-attention/speedup.png   # after the `accelsim sweep` example that writes results/roofline-attention")
         {
             kind, input, x, y, group, baseline, where, peak, bandwidth, title, xScale, yScale, width, height, outOption, json,
         };

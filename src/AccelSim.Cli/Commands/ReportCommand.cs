@@ -21,7 +21,7 @@ public static class ReportCommand
         var command = new Command("report",
             "Write a Markdown report for a results folder: sweep summary, best point per metric, speedups and ratios over\n" +
             "the baseline (geometric and arithmetic means), plots (drawn into DIR/plots/ when missing) and the results table.\n" +
-            "Example: accelsim report results/roofline-attention")
+            "Example: accelsim report results/roofline-attention   # after the `accelsim sweep` example that writes it")
         {
             dir, csv, redraw, rows, json,
         };

@@ -20,7 +20,7 @@ public static class ReproduceCommand
     {
         var command = new Command("reproduce",
             "Reproduce a published study with AccelSim's models and write its CSV, summary and plots.\n" +
-            "Example: accelsim reproduce spatten --out results/spatten");
+            "Example: accelsim reproduce fusemax   # writes runs/fusemax/ (git ignores runs/)");
         foreach (var make in Studies) command.Subcommands.Add(make(stdout, stderr));
         return command;
     }
@@ -29,7 +29,7 @@ public static class ReproduceCommand
     {
         var outOption = new Option<string?>("--out")
         {
-            Description = "Output directory (default: results/spatten in the checkout).",
+            Description = "Output directory (default: runs/spatten in the checkout, which git ignores; --out results/spatten regenerates the committed reference results).",
         };
         var archOption = new Option<string?>("--arch")
         {
@@ -57,7 +57,8 @@ public static class ReproduceCommand
             "Writes DIR/spatten.csv (benchmark,model,technique,dram_bytes,latency_s,energy_pJ), spatten-details.csv,\n" +
             "spatten-engines.csv (benchmark,model,technique,engine,latency_s,energy_pJ,dram_bytes), summary.txt and\n" +
             "PNG figures, and prints the average DRAM reduction of 'all' over 'dense'.\n" +
-            "Example: accelsim reproduce spatten --out results/spatten   (sensitivity: --settings rtl)");
+            "Example: accelsim reproduce spatten   # writes runs/spatten/\n" +
+            "Example: accelsim reproduce spatten --settings rtl --out runs/spatten-rtl   # sensitivity variant");
         command.Options.Add(outOption);
         command.Options.Add(archOption);
         command.Options.Add(workloadOption);

@@ -8,7 +8,7 @@ public static class ReproduceFuseMaxCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var outOption = new Option<string?>("--out") { Description = "Output directory (default: results/fusemax in the checkout)." };
+        var outOption = new Option<string?>("--out") { Description = "Output directory (default: runs/fusemax in the checkout, which git ignores; --out results/fusemax regenerates the committed reference results)." };
         var referenceOption = new Option<string?>("--reference")
         {
             Description = "Directory with the study's published tables (attn-*.csv, end2end-*.csv) to compare against " +
@@ -20,7 +20,8 @@ public static class ReproduceFuseMaxCommand
             "+Architecture (stall) and FuseMax (arch/fusemax/*.yaml), priced by the cascade model. Writes DIR/attention.csv\n" +
             "and DIR/end2end.csv (model,seq_len,arch,latency_s,energy_pJ,traffic_bytes,util_2d,util_1d, ...), buffers.csv,\n" +
             "einsums.csv, energy.csv, pareto.csv, summary.txt and the figures, and prints the headline averages.\n" +
-            "Example: accelsim reproduce fusemax --out results/fusemax");
+            "Example: accelsim reproduce fusemax   # writes runs/fusemax/\n" +
+            "Example: accelsim reproduce fusemax --out results/fusemax   # regenerates the committed reference results");
         command.Options.Add(outOption);
         command.Options.Add(referenceOption);
         command.Options.Add(noPlotsOption);

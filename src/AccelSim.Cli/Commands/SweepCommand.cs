@@ -34,7 +34,9 @@ public static class SweepCommand
         var command = new Command("sweep",
             "Run a parameter sweep in parallel, streaming one CSV row per point to DIR/results.csv.\n" +
             "A killed run continues with --resume; --shard I/N runs a slice for a cluster job array.\n" +
-            "Example: accelsim sweep workloads/sweeps/roofline-gemm.yaml --out results/roofline-gemm --report")
+            "Example: accelsim sweep workloads/sweeps/roofline-attention.yaml --out results/roofline-attention --report\n" +
+            "Example: accelsim sweep workloads/sweeps/roofline-gemm.yaml --out results/roofline-gemm/shard-0 --shard 0/2   # half the points\n" +
+            "Example: accelsim sweep workloads/sweeps/roofline-gemm.yaml --out results/roofline-gemm/shard-1 --shard 1/2   # the other half: `accelsim merge` joins them")
         {
             file, outOption, jobs, shard, resume, force, report, progress, set, json,
         };

@@ -17,7 +17,7 @@ public static class ValidateCommand
         var archDir = new Option<string>("--arch-dir") { Description = "directory of GPU specs", DefaultValueFactory = _ => "arch/gpu" };
         var command = new Command("validate",
             "Predict every row of a GPU attention measurement file; print MAPE and worst point per GPU x kernel family.\n" +
-            "Example: accelsim validate --measurements arch/gpu/measurements/published-attention.csv --out results/gpu-validation");
+            "Example: accelsim validate --measurements arch/gpu/measurements/published-attention.csv --out runs/gpu-validation   # results/gpu-validation holds the committed run");
         command.Options.Add(measurements);
         command.Options.Add(outDir);
         command.Options.Add(archDir);

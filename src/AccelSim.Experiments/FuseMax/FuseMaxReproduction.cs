@@ -24,8 +24,14 @@ public static class FuseMaxReproduction
         if (referenceDir is not null && !File.Exists(Path.Combine(referenceDir, "attn-binding.csv")))
             throw new InputException(SourceLocation.FileOnly(referenceDir), "--reference", "no attn-binding.csv there (expected the study's attn-*.csv and end2end-*.csv)");
         var reference = referenceDir ?? Path.Combine(root, "tests", "AccelSim.Tests", "FuseMax", "Reference");
-        return new Options(root, outDir ?? Path.Combine(root, "results", "fusemax"), Directory.Exists(reference) ? reference : null);
+        return new Options(root, outDir ?? DefaultOutDir(root), Directory.Exists(reference) ? reference : null);
     }
+
+    /// <summary>
+    /// runs/fusemax in the checkout: git ignores it, so a default run never touches the committed reference results in
+    /// results/fusemax (regenerate those only with an explicit `--out results/fusemax`).
+    /// </summary>
+    public static string DefaultOutDir(string root) => Path.Combine(root, "runs", "fusemax");
 
     /// <summary>The AccelSim checkout (the directory holding AccelSim.sln), from the working directory or the binary.</summary>
     public static string FindRoot()

@@ -39,8 +39,14 @@ public static class SpattenReproduction
     public static Options DefaultOptions(string? outDir)
     {
         var root = RepoPaths.Root();
-        return new Options(outDir ?? Path.Combine(root, "results", "spatten"), Path.Combine(root, "arch", "spatten.yaml"));
+        return new Options(outDir ?? DefaultOutDir(root), Path.Combine(root, "arch", "spatten.yaml"));
     }
+
+    /// <summary>
+    /// runs/spatten in the checkout: git ignores it, so a default run never touches the committed reference results in
+    /// results/spatten (regenerate those only with an explicit `--out results/spatten`).
+    /// </summary>
+    public static string DefaultOutDir(string root) => Path.Combine(root, "runs", "spatten");
 
     public static Gpt2Settings ParseSettings(string text) => text.Trim().ToLowerInvariant() switch
     {
