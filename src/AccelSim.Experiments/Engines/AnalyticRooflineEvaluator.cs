@@ -45,15 +45,8 @@ public sealed class AnalyticRooflineEvaluator : IPointEvaluator
         new("bound", "", MetricKind.Text, "compute or memory"),
     ];
 
-    public void Validate(SweepSpec sweep)
-    {
-        foreach (var (name, _) in sweep.Options)
-            throw new InputException(sweep.OptionsLocation, "options." + name,
-                $"engine {EngineName} has no options (put machine fields under arch.* and shape fields under workload.*)");
-        foreach (var p in sweep.Parameters)
-            if (p.Name.Target == ParameterTarget.Option)
-                throw new InputException(p.Location, p.Column, $"engine {EngineName} has no options");
-    }
+    /// <summary>No options: machine fields go under arch.*, shape fields under workload.*.</summary>
+    public IReadOnlyList<string>? OptionNames { get; } = [];
 
     public IReadOnlyDictionary<string, MetricValue> Evaluate(SweepPoint point, CancellationToken cancellationToken)
     {
