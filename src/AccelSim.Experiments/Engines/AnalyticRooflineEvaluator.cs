@@ -83,6 +83,8 @@ public sealed class AnalyticRooflineEvaluator : IPointEvaluator
     /// <summary>Matrix FLOPs and compulsory bytes of the workload.</summary>
     public static (double Flops, double Bytes) Shape(YNode workload)
     {
+        if (!workload.Has("kind") && (workload.Has("einsums") || workload.Has("extends")))
+            throw workload.Error("engine analytic-roofline cannot evaluate an Einsum cascade; it takes a `kind: gemm` or `kind: attention` shape (see workloads/sweeps/roofline/)");
         var kindNode = workload.Req("kind");
         var word = workload.Opt("word_bytes") is { } w ? PositiveValue(w) : 2.0;
         switch (kindNode.Text)
@@ -115,7 +117,7 @@ public sealed class AnalyticRooflineEvaluator : IPointEvaluator
                 return (flops, word * words);
             }
             default:
-                throw kindNode.Error($"unknown workload kind '{kindNode.Text}' (expected gemm or attention)");
+                throw kindNode.Error($"unknown workload kind '{kindNode.Text}'{Suggest.DidYouMean(kindNode.Text, ["gemm", "attention"])} (expected gemm or attention)");
         }
     }
 

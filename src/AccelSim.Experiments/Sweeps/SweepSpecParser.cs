@@ -391,7 +391,7 @@ public static class SweepSpecParser
             var request = PlotRequest.FromYaml(item);
             foreach (var column in request.ReferencedColumns())
                 if (ResultTable.Resolve(columns, column) is null)
-                    throw item.Error($"plot refers to unknown column '{column}'{Suggest.DidYouMean(column, columns)} (columns: {string.Join(", ", columns)})");
+                    throw item.Error($"plot refers to unknown column '{column}'{Suggest.DidYouMean(column, columns.Concat(columns.Select(ResultTable.ShortName)))} (columns: {string.Join(", ", columns)})");
             result.Add(request);
         }
         var files = result.Select(p => p.DefaultFileName()).GroupBy(f => f).FirstOrDefault(g => g.Count() > 1);
