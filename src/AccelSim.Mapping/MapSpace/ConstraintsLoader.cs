@@ -99,7 +99,7 @@ public static class ConstraintsLoader
                         foreach (var t in kn.ItemsOrSingle)
                         {
                             if (problem.TensorIndex(t.Text) < 0)
-                                throw t.Error($"unknown tensor '{t.Text}' (tensors: {string.Join(", ", problem.Tensors.Select(x => x.Name))})");
+                                throw t.Error($"unknown tensor '{t.Text}'{Suggest.DidYouMean(t.Text, problem.Tensors.Select(x => x.Name))} (tensors: {string.Join(", ", problem.Tensors.Select(x => x.Name))})");
                             list.Add(new KeepDirective(level, t.Text, keep, t.Location, kn.Path));
                         }
             }
@@ -142,7 +142,7 @@ public static class FactorSyntax
     public static void CheckDim(YNode at, string dim, ProblemShape problem)
     {
         if (problem.DimIndex(dim) < 0)
-            throw at.Error($"unknown dimension '{dim}' (dims: {string.Join(", ", problem.Dims.Select(d => d.Name))})");
+            throw at.Error($"unknown dimension '{dim}'{Suggest.DidYouMean(dim, problem.Dims.Select(d => d.Name))} (dims: {string.Join(", ", problem.Dims.Select(d => d.Name))})");
     }
 
     public static IEnumerable<FactorDirective> Parse(YNode n, string level, FactorSlot slot, ProblemShape problem, bool timeloopZeroIsRest)

@@ -84,7 +84,7 @@ public static class CascadeArchitectureLoader
     {
         var cu = arch.Compute.FirstOrDefault(c => c.Name == unit)
                  ?? throw new InputException(null, "--set " + unit + ".mesh",
-                     $"unknown compute unit '{unit}' (have: {string.Join(", ", arch.Compute.Select(c => c.Name))})");
+                     $"unknown compute unit '{unit}'{Suggest.DidYouMean(unit, arch.Compute.Select(c => c.Name))} (have: {string.Join(", ", arch.Compute.Select(c => c.Name))})");
         int oldX = cu.MeshX;
         (int, int) Scale(int instances, int meshX)
         {
@@ -155,7 +155,7 @@ public static class CascadeArchitectureLoader
             }
             if (hardware.Compute.All(c => c.Name != compute))
                 throw (node.IsScalar ? node : node.Req("compute")).Error(
-                    $"unknown compute unit '{compute}' (hardware has: {string.Join(", ", hardware.Compute.Select(c => c.Name))})");
+                    $"unknown compute unit '{compute}'{Suggest.DidYouMean(compute, hardware.Compute.Select(c => c.Name))} (hardware has: {string.Join(", ", hardware.Compute.Select(c => c.Name))})");
             arrays.Add(new ArraySpec(name, compute, issue, node.Location));
         }
         if (arrays.Count == 0) throw s.Req("arrays").Error("at least one array is required");
@@ -177,7 +177,7 @@ public static class CascadeArchitectureLoader
         var bufferNode = s.Req("buffer");
         var buffer = bufferNode.Text;
         if (hardware.FindLevel(buffer) is null)
-            throw bufferNode.Error($"unknown storage level '{buffer}' (have: {string.Join(", ", hardware.Storage.Select(l => l.Name))})");
+            throw bufferNode.Error($"unknown storage level '{buffer}'{Suggest.DidYouMean(buffer, hardware.Storage.Select(l => l.Name))} (have: {string.Join(", ", hardware.Storage.Select(l => l.Name))})");
 
         long? budget = null;
         if (s.Opt("buffer_budget_words") is { IsNull: false } bb)
@@ -257,7 +257,7 @@ public static class CascadeArchitectureLoader
             l.ExpectOnlyKeys("level", "temporal", "spatial_x", "spatial_y", "keep", "bypass", "notes");
             var level = l.Req("level").Text;
             if (hardware.FindLevel(level) is null)
-                throw l.Req("level").Error($"unknown storage level '{level}' (have: {string.Join(", ", hardware.Storage.Select(x => x.Name))})");
+                throw l.Req("level").Error($"unknown storage level '{level}'{Suggest.DidYouMean(level, hardware.Storage.Select(x => x.Name))} (have: {string.Join(", ", hardware.Storage.Select(x => x.Name))})");
             if (levels.Any(x => x.Level == level)) throw l.Req("level").Error($"level '{level}' appears twice in mapping '{name}'");
             foreach (var key in new[] { "keep", "bypass" })
                 if (l.Opt(key) is { } tokens)
