@@ -26,6 +26,9 @@ public static class GpuEvaluator
             var maxD = kernel.Forward!.MaxHeadDim;
             if (shape.HeadDim > maxD || shape.ValueDim > maxD)
                 return $"kernel {kernel.Name} supports head dimensions up to {maxD}";
+            foreach (var (dim, what) in new[] { (shape.HeadDim, "head_dim"), (shape.ValueDim, "value_dim") })
+                if (kernel.HeadDims?.Refuse(dim, shape.DType) is { } why)
+                    return $"{what} {dim}: kernel {kernel.Name} {why}";
         }
         return null;
     }

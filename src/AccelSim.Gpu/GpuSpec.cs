@@ -121,6 +121,14 @@ public static class GpuSpecLoader
 
         double Top(string key, double min, double max, bool allowZero = false) => Q(root, key, key, min, max, allowZero);
 
+        // Counts of hardware units: a fraction would be silently truncated by the cast.
+        int Count(string key, int min, int max)
+        {
+            var v = Top(key, min, max);
+            if (v != Math.Floor(v)) throw root.Req(key).Req("value").Error($"must be a whole number, found {Invariant.Num(v)}");
+            return (int)v;
+        }
+
         var name = root.Req("name").Text.Trim();
         if (name.Length == 0) throw root.Req("name").Error("name must not be empty");
         var aliases = root.Opt("aliases") is { } a ? a.ItemsOrSingle.Select(n => n.Text.Trim()).ToImmutableArray() : [];
@@ -153,15 +161,15 @@ public static class GpuSpecLoader
             ComputeCapability = root.Req("compute_capability").Text.Trim(),
             SourceFile = root.File,
             KernelsFile = ResolveRelative(root.File, root.OptString("kernels") ?? "kernels.yaml"),
-            SmCount = (int)Top("sm_count", 1, 10000),
+            SmCount = Count("sm_count", 1, 10000),
             ClockHz = clockHz,
             TensorFlops = tensor.ToImmutable(),
             LegacyMmaSyncFraction = Top("legacy_mma_sync_fraction", 0.01, 1),
-            Fp32LanesPerSm = (int)Top("fp32_lanes_per_sm", 1, 4096),
+            Fp32LanesPerSm = Count("fp32_lanes_per_sm", 1, 4096),
             MufuExp2PerClkPerSm = Top("mufu_exp2_per_clk_per_sm", 1, 4096),
             RegisterFileBytesPerSm = (long)(Top("register_file_kib_per_sm", 1, 1 << 20) * 1024),
-            MaxThreadsPerSm = (int)Top("max_threads_per_sm", 32, 1 << 16),
-            MaxCtasPerSm = (int)Top("max_ctas_per_sm", 1, 1024),
+            MaxThreadsPerSm = Count("max_threads_per_sm", 32, 1 << 16),
+            MaxCtasPerSm = Count("max_ctas_per_sm", 1, 1024),
             SmemBytesPerSm = (long)(Top("smem_kib_per_sm", 1, 1 << 20) * 1024),
             SmemBytesPerCta = (long)(Top("smem_kib_per_cta", 1, 1 << 20) * 1024),
             SmemBytesPerClkPerSm = Top("smem_bytes_per_clk_per_sm", 1, 1 << 16),

@@ -119,6 +119,26 @@ public sealed record PassConfig
     public int MaxHeadDim => Tiles.Keys.Max();
 }
 
+/// <summary>
+/// The head (and value) dimensions an implementation accepts, as its own source or documentation states them
+/// (cited under `sources` in arch/gpu/kernels.yaml): either an explicit list, or every multiple of
+/// <see cref="MultipleOf"/> up to <see cref="Max"/> (FP8 inputs may need a coarser multiple).
+/// </summary>
+public sealed record HeadDimSupport(int Max, int MultipleOf, int Fp8MultipleOf, ImmutableArray<int> Values, string Source)
+{
+    /// <summary>Why <paramref name="dim"/> is not supported for <paramref name="dtype"/>, or null when it is.</summary>
+    public string? Refuse(int dim, DataType dtype)
+    {
+        if (!Values.IsDefaultOrEmpty)
+            return Values.Contains(dim) ? null : $"supports head dimensions {string.Join(", ", Values)} only";
+        if (dim > Max) return $"supports head dimensions up to {Max}";
+        var multiple = dtype == DataType.Fp8 ? Fp8MultipleOf : MultipleOf;
+        if (dim % multiple != 0)
+            return $"needs a head dimension that is a multiple of {multiple}{(dtype == DataType.Fp8 && Fp8MultipleOf != MultipleOf ? " for fp8" : "")}";
+        return null;
+    }
+}
+
 /// <summary>An attention kernel family from arch/gpu/kernels.yaml.</summary>
 public sealed record KernelFamily
 {
@@ -157,6 +177,8 @@ public sealed record KernelFamily
     public DecodePartition DecodePartition { get; init; } = DecodePartition.SplitKv;
     public PassConfig? Forward { get; init; }
     public PassConfig? Backward { get; init; }
+    /// <summary>Flash: the head dimensions the implementation accepts (required for every flash family).</summary>
+    public HeadDimSupport? HeadDims { get; init; }
     public BackwardParallelism BackwardParallelism { get; init; } = BackwardParallelism.KeyBlocks;
     public DqAccumulation DqAccumulation { get; init; } = DqAccumulation.AtomicFp32;
 
@@ -174,7 +196,8 @@ public sealed record KernelCatalog(ImmutableArray<KernelFamily> Families, Immuta
 
     public KernelFamily Get(string name) =>
         Find(name) ?? throw new InputException(
-            $"unknown kernel '{name}' (known: {string.Join(", ", Families.Select(f => f.Name))})");
+            $"unknown kernel '{name}'{Suggest.DidYouMean(name, Families.SelectMany(f => f.Aliases.Prepend(f.Name)))} " +
+            $"(known: {string.Join(", ", Families.Select(f => f.Name))})");
 }
 
 public static class KernelCatalogLoader
@@ -205,7 +228,7 @@ public static class KernelCatalogLoader
         node.ExpectOnlyKeys("name", "display", "aliases", "algorithm", "source", "architectures", "dtypes",
             "gemm_efficiency", "mma", "warp_split", "warp_specialised", "pingpong",
             "intra_warpgroup_pipelining", "two_cta_mma_bwd", "persistent", "causal_order", "decode_partition", "loop_order",
-            "bwd_parallelism", "dq_accumulation", "packed_qkv_input", "eager_bandwidth_efficiency", "fwd", "bwd");
+            "bwd_parallelism", "dq_accumulation", "packed_qkv_input", "eager_bandwidth_efficiency", "head_dims", "fwd", "bwd");
         var name = node.Req("name").Text.Trim();
         var sourceNode = node.Req("source");
         if (!sources.ContainsKey(sourceNode.Text.Trim()))
@@ -239,12 +262,15 @@ public static class KernelCatalogLoader
             DataTypes = dtypes,
         };
         if (algorithm == KernelAlgorithm.Unfused)
+        {
+            if (node.Opt("head_dims") is { } hd) throw hd.Error("unfused kernels take any head dimension; head_dims applies to flash families");
             return family with
             {
                 GemmEfficiency = Factor(node.Req("gemm_efficiency")),
                 PackedQkvInput = node.OptBool("packed_qkv_input") ?? false,
                 EagerBandwidthEfficiency = node.Opt("eager_bandwidth_efficiency") is { } ebe ? Factor(ebe) : null,
             };
+        }
 
         var mmaNode = node.Req("mma");
         var mma = mmaNode.Text.Trim() switch
@@ -281,8 +307,10 @@ public static class KernelCatalogLoader
             throw node.Req("dq_accumulation").Error("one CTA per head accumulates dQ by read-modify-write (rmw_fp32 or rmw_input)");
         var partition = node.OptString("decode_partition") ?? "split_kv";
         if (partition is not ("split_kv" or "stream_k")) throw node.Req("decode_partition").Error("expected split_kv or stream_k");
+        var forward = ParsePass(node.Req("fwd"), forward: true);
         return family with
         {
+            HeadDims = ParseHeadDims(node.Req("head_dims"), sources, forward.MaxHeadDim),
             Mma = mma,
             WarpsSplitKeys = split == "keys",
             LoopOrder = loopOrder == "kv_outer" ? LoopOrder.KvOuter : LoopOrder.QueryOuter,
@@ -295,9 +323,39 @@ public static class KernelCatalogLoader
             Persistent = node.OptBool("persistent") ?? false,
             CausalOrder = order == "ascending" ? CausalOrder.Ascending : CausalOrder.HeaviestFirst,
             DecodePartition = partition == "split_kv" ? DecodePartition.SplitKv : DecodePartition.StreamK,
-            Forward = ParsePass(node.Req("fwd"), forward: true),
+            Forward = forward,
             Backward = ParsePass(node.Req("bwd"), forward: false),
         };
+    }
+
+    private static HeadDimSupport ParseHeadDims(YNode node, IDictionary<string, string> sources, int tableMax)
+    {
+        if (!node.IsMapping) throw node.Error("expected {max: N, multiple_of: M, source: ...} or {values: [...], source: ...}");
+        node.ExpectOnlyKeys("max", "multiple_of", "fp8_multiple_of", "values", "source");
+        var sourceNode = node.Req("source");
+        if (!sources.ContainsKey(sourceNode.Text.Trim()))
+            throw sourceNode.Error($"unknown source '{sourceNode.Text}'{Suggest.DidYouMean(sourceNode.Text.Trim(), sources.Keys)} (define it under `sources`)");
+        int Positive(YNode n)
+        {
+            var v = n.AsInt();
+            if (v <= 0) throw n.Error($"must be a positive integer, found {v}");
+            return v;
+        }
+        if (node.Opt("values") is { } valuesNode)
+        {
+            foreach (var k in new[] { "max", "multiple_of", "fp8_multiple_of" })
+                if (node.Has(k)) throw node.Error(k, "give either values or max/multiple_of, not both");
+            var values = valuesNode.Items.Select(Positive).Distinct().Order().ToImmutableArray();
+            if (values.IsEmpty) throw valuesNode.Error("at least one head dimension is required");
+            if (values[^1] > tableMax) throw valuesNode.Error($"head dimension {values[^1]} is larger than the largest tile ({tableMax}) of fwd.tiles");
+            return new HeadDimSupport(values[^1], 1, 1, values, sourceNode.Text.Trim());
+        }
+        var maxNode = node.Req("max");
+        var max = Positive(maxNode);
+        if (max > tableMax) throw maxNode.Error($"{max} is larger than the largest tile ({tableMax}) of fwd.tiles");
+        var multiple = node.Opt("multiple_of") is { } m ? Positive(m) : 1;
+        var fp8Multiple = node.Opt("fp8_multiple_of") is { } f ? Positive(f) : multiple;
+        return new HeadDimSupport(max, multiple, fp8Multiple, [], sourceNode.Text.Trim());
     }
 
     private static ExplainedFactor Factor(YNode node)

@@ -107,7 +107,7 @@ public sealed class CompactMapping
             var l = path.IndexOf(lm.Level);
             if (l < 0)
                 throw new InputException(loc, field + ".level",
-                    $"unknown level '{lm.Level}' (levels on the path to {path.Compute.Name}: {levelNames})");
+                    $"unknown level '{lm.Level}'{Suggest.DidYouMean(lm.Level, path.Levels.Select(x => x.Name))} (levels on the path to {path.Compute.Name}: {levelNames})");
             void Fill(ImmutableArray<LoopFactor> loops, int[] target, string what, bool ordered)
             {
                 var seen = new HashSet<int>();
@@ -115,7 +115,7 @@ public sealed class CompactMapping
                 foreach (var f in loops)
                 {
                     var d = problem.DimIndex(f.Dim);
-                    if (d < 0) throw new InputException(loc, $"{field}.{what}", $"unknown dimension '{f.Dim}' (dims: {string.Join(", ", problem.Dims.Select(x => x.Name))})");
+                    if (d < 0) throw new InputException(loc, $"{field}.{what}", $"unknown dimension '{f.Dim}'{Suggest.DidYouMean(f.Dim, problem.Dims.Select(x => x.Name))} (dims: {string.Join(", ", problem.Dims.Select(x => x.Name))})");
                     if (!seen.Add(d)) throw new InputException(loc, $"{field}.{what}", $"dimension '{f.Dim}' appears twice");
                     if (f.Factor <= 0 || f.Factor > int.MaxValue) throw new InputException(loc, $"{field}.{what}", $"factor of {f.Dim} must be a positive integer, found {f.Factor}");
                     target[l * D + d] = (int)f.Factor;
@@ -142,7 +142,7 @@ public sealed class CompactMapping
                 foreach (var name in keep)
                 {
                     var ti = problem.TensorIndex(name);
-                    if (ti < 0) throw new InputException(loc, field + ".keep", $"unknown tensor '{name}' (tensors: {string.Join(", ", problem.Tensors.Select(x => x.Name))})");
+                    if (ti < 0) throw new InputException(loc, field + ".keep", $"unknown tensor '{name}'{Suggest.DidYouMean(name, problem.Tensors.Select(x => x.Name))} (tensors: {string.Join(", ", problem.Tensors.Select(x => x.Name))})");
                     if ((allowed & (1 << ti)) == 0) throw new InputException(loc, field + ".keep", $"level {lm.Level} may not hold tensor '{name}'");
                     mask |= 1 << ti;
                 }
@@ -151,7 +151,7 @@ public sealed class CompactMapping
                 foreach (var name in bypass)
                 {
                     var ti = problem.TensorIndex(name);
-                    if (ti < 0) throw new InputException(loc, field + ".bypass", $"unknown tensor '{name}' (tensors: {string.Join(", ", problem.Tensors.Select(x => x.Name))})");
+                    if (ti < 0) throw new InputException(loc, field + ".bypass", $"unknown tensor '{name}'{Suggest.DidYouMean(name, problem.Tensors.Select(x => x.Name))} (tensors: {string.Join(", ", problem.Tensors.Select(x => x.Name))})");
                     mask &= ~(1 << ti);
                 }
             if (l == 0 && mask != (1 << T) - 1)

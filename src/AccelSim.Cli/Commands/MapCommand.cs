@@ -72,6 +72,7 @@ public static class MapCommand
             var nThreads = parse.GetValue(threads);
             if (nThreads < 0) throw new InputException(null, "--threads", $"must be >= 0, found {nThreads}");
             var constraintFiles = parse.GetValue(constraints) ?? Array.Empty<string>();
+            var einsumNames = constraintFiles.Length > 0 ? CascadeEinsums(parse.GetValue(workload)!, workloadSets, parse.GetValue(model)) : null;
             var spatialTargets = loaded.Timeloop?.SpatialTargets;
 
             var results = new List<MapResult>();
@@ -89,7 +90,7 @@ public static class MapCommand
                 foreach (var problem in problems)
                 {
                     if (cancel.IsCancellationRequested) break;
-                    var cons = ConstraintsLoader.LoadAll(constraintFiles, problem, spatialTargets);
+                    var cons = ConstraintsLoader.LoadAll(constraintFiles, problem, spatialTargets, einsumNames);
                     var request = new MapRequest(architecture, problem, cons, obj, strategy, b, to is { } s ? TimeSpan.FromSeconds(s) : null,
                         parse.GetValue(seed), nThreads, parse.GetValue(compute));
                     MapResult result;
@@ -128,6 +129,14 @@ public static class MapCommand
     }
 
     /// <summary>One problem, or every Einsum of a cascade the chosen compute unit can run (the others are noted).</summary>
+    /// <summary>Every Einsum of a cascade workload (for `einsum:` in constraint files); null for a single-problem file.</summary>
+    private static IReadOnlyCollection<string>? CascadeEinsums(string file, IReadOnlyList<string> sets, string? modelFile)
+    {
+        var root = YNode.LoadFile(file);
+        if (ProblemLoader.IsOurFormat(root) || AccelSim.Mapping.Timeloop.TimeloopProblemReader.IsTimeloop(root)) return null;
+        return WorkloadLoader.Load(file, WorkloadLoader.ParseOverrides(sets), modelFile).Einsums.Select(e => e.Name).ToList();
+    }
+
     private static List<ProblemShape> LoadProblems(string file, string? einsum, IReadOnlyList<string> sets, string? modelFile,
         Architecture arch, string? computeName, List<string> notes)
     {

@@ -45,15 +45,8 @@ public sealed class AnalyticRooflineEvaluator : IPointEvaluator
         new("bound", "", MetricKind.Text, "compute or memory"),
     ];
 
-    public void Validate(SweepSpec sweep)
-    {
-        foreach (var (name, _) in sweep.Options)
-            throw new InputException(sweep.OptionsLocation, "options." + name,
-                $"engine {EngineName} has no options (put machine fields under arch.* and shape fields under workload.*)");
-        foreach (var p in sweep.Parameters)
-            if (p.Name.Target == ParameterTarget.Option)
-                throw new InputException(p.Location, p.Column, $"engine {EngineName} has no options");
-    }
+    /// <summary>No options: machine fields go under arch.*, shape fields under workload.*.</summary>
+    public IReadOnlyList<string>? OptionNames { get; } = [];
 
     public IReadOnlyDictionary<string, MetricValue> Evaluate(SweepPoint point, CancellationToken cancellationToken)
     {
@@ -90,6 +83,8 @@ public sealed class AnalyticRooflineEvaluator : IPointEvaluator
     /// <summary>Matrix FLOPs and compulsory bytes of the workload.</summary>
     public static (double Flops, double Bytes) Shape(YNode workload)
     {
+        if (!workload.Has("kind") && (workload.Has("einsums") || workload.Has("extends")))
+            throw workload.Error("engine analytic-roofline cannot evaluate an Einsum cascade; it takes a `kind: gemm` or `kind: attention` shape (see workloads/sweeps/roofline/)");
         var kindNode = workload.Req("kind");
         var word = workload.Opt("word_bytes") is { } w ? PositiveValue(w) : 2.0;
         switch (kindNode.Text)
@@ -122,7 +117,7 @@ public sealed class AnalyticRooflineEvaluator : IPointEvaluator
                 return (flops, word * words);
             }
             default:
-                throw kindNode.Error($"unknown workload kind '{kindNode.Text}' (expected gemm or attention)");
+                throw kindNode.Error($"unknown workload kind '{kindNode.Text}'{Suggest.DidYouMean(kindNode.Text, ["gemm", "attention"])} (expected gemm or attention)");
         }
     }
 

@@ -29,18 +29,19 @@ public sealed class CascadeAnalysisEvaluator : IPointEvaluator
         new("passes", "", MetricKind.Count, "passes over the chosen rank (option rank, default M)"),
     ];
 
-    public void Validate(SweepSpec sweep)
-    {
-        foreach (var (name, _) in sweep.Options)
-            if (name != "rank")
-                throw new InputException(sweep.OptionsLocation, "options." + name, "engine analyze takes only option rank");
-    }
+    public IReadOnlyList<string>? OptionNames { get; } = ["rank"];
 
     public IReadOnlyDictionary<string, MetricValue> Evaluate(SweepPoint point, CancellationToken cancellationToken)
     {
         var doc = point.Workload ?? throw new InputException(point.Sweep.EngineLocation, "workload", "engine analyze needs a workload");
-        var report = CascadeAnalyzer.Analyze(WorkloadLoader.Bind(WorkloadSpec.Parse(doc)));
+        var cascade = WorkloadLoader.Bind(WorkloadSpec.Parse(doc));
+        var report = CascadeAnalyzer.Analyze(cascade);
         var rank = point.Option("rank") ?? "M";
+        // An absent rank would report 0 passes, indistinguishable from a rank nothing iterates over.
+        if (cascade.FindRank(rank) is null)
+            throw new InputException(point.Sweep.OptionsLocation ?? point.Sweep.EngineLocation, "options.rank",
+                $"workload {cascade.Name} has no rank '{rank}'{Suggest.DidYouMean(rank, cascade.Ranks.Select(r => r.Name))} " +
+                $"(ranks: {string.Join(", ", cascade.Ranks.Select(r => r.Name))})");
         var ops = report.TotalOps;
         return new Dictionary<string, MetricValue>(StringComparer.Ordinal)
         {

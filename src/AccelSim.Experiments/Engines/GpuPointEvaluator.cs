@@ -29,11 +29,45 @@ public sealed class GpuPointEvaluator : IPointEvaluator
         new("bottleneck", "", MetricKind.Text, "the resource that bounds the kernel"),
     ];
 
+    public IReadOnlyList<string>? OptionNames { get; } = ["kernel", "direction", "dtype"];
+
+    /// <summary>Option values written in the sweep (fixed or swept) are checked once, at their line, not per point.</summary>
     public void Validate(SweepSpec sweep)
     {
-        foreach (var (name, _) in sweep.Options)
-            if (name is not ("kernel" or "direction" or "dtype"))
-                throw new InputException(sweep.OptionsLocation, "options." + name, "engine gpu takes options kernel, direction, dtype");
+        var kernels = new List<KernelCatalog>();
+        foreach (var f in sweep.Archs)
+        {
+            var root = YNode.LoadText(f.Text, Path.GetRelativePath(Directory.GetCurrentDirectory(), f.FullPath));
+            if (!root.IsMapping || !root.Has("sm_count")) continue; // not a GPU spec: Evaluate reports it per point
+            var spec = GpuSpecLoader.Parse(root);
+            if (File.Exists(spec.KernelsFile)) kernels.Add(KernelCatalogLoader.LoadFile(spec.KernelsFile));
+        }
+        foreach (var (name, value, location, field) in OptionValues(sweep))
+        {
+            try
+            {
+                switch (name)
+                {
+                    case "direction": Directions.Parse(value); break;
+                    case "dtype": DataTypes.Parse(value); break;
+                    case "kernel": foreach (var catalog in kernels) catalog.Get(value); break;
+                }
+            }
+            catch (InputException e) when (e.Location is null)
+            {
+                throw new InputException(location, field, e.Problem);
+            }
+        }
+    }
+
+    private static IEnumerable<(string Name, string Value, SourceLocation? Location, string Field)> OptionValues(SweepSpec sweep)
+    {
+        foreach (var (name, value) in sweep.Options) yield return (name, value, sweep.OptionsLocation, "options." + name);
+        foreach (var f in sweep.FixedParameters.Where(f => f.Name.Target == ParameterTarget.Option))
+            yield return (f.Name.Path, f.Value, f.Location, f.Location is null ? "--set " + f.Name.Name : "set." + f.Name.Name);
+        foreach (var p in sweep.Parameters.Where(p => p.Name.Target == ParameterTarget.Option))
+            foreach (var entry in sweep.Axes[p.Axis].Entries)
+                yield return (p.Name.Path, entry[p.PositionInAxis], p.Location, "parameters." + p.Name.Name);
     }
 
     public IReadOnlyDictionary<string, MetricValue> Evaluate(SweepPoint point, CancellationToken cancellationToken)

@@ -37,12 +37,7 @@ public sealed class FuseMaxPointEvaluator : IPointEvaluator
         new("memory_bound", "", MetricKind.Count, "1 when attention is DRAM bound"),
     ];
 
-    public void Validate(SweepSpec sweep)
-    {
-        foreach (var (name, _) in sweep.Options)
-            if (name is not ("seq_len" or "attention_only"))
-                throw new InputException(sweep.OptionsLocation, "options." + name, "engine fusemax takes options seq_len, attention_only");
-    }
+    public IReadOnlyList<string>? OptionNames { get; } = ["seq_len", "attention_only"];
 
     public IReadOnlyDictionary<string, MetricValue> Evaluate(SweepPoint point, CancellationToken cancellationToken)
     {

@@ -84,7 +84,7 @@ public sealed record PlotRequest
             "parity" => PlotKind.Parity,
             "line" => PlotKind.Line,
             _ => throw new InputException(location, field,
-                $"unknown plot kind '{text}' (expected one of: {string.Join(", ", KindNames)})"),
+                $"unknown plot kind '{text}'{Suggest.DidYouMean(text.Trim(), KindNames)} (expected one of: {string.Join(", ", KindNames)})"),
         };
 
     public static readonly IReadOnlyList<string> KindNames =
@@ -141,16 +141,25 @@ public sealed record PlotRequest
             File = node.OptString("file"),
             XScale = node.Opt("x_scale") is { } xs ? ParseScale(xs.Text, xs.Location, xs.Path) : AxisScale.Auto,
             YScale = node.Opt("y_scale") is { } ys ? ParseScale(ys.Text, ys.Location, ys.Path) : AxisScale.Auto,
-            Width = (int?)node.OptLong("width") ?? 1200,
-            Height = (int?)node.OptLong("height") ?? 800,
+            Width = Pixels(node, "width", 1200),
+            Height = Pixels(node, "height", 800),
         };
-        if (request.Width is < 200 or > 10000) throw node.Req("width").Error("must be between 200 and 10000 pixels");
-        if (request.Height is < 200 or > 10000) throw node.Req("height").Error("must be between 200 and 10000 pixels");
+        foreach (var (key, value) in new[] { ("peak", request.Peak), ("bandwidth", request.Bandwidth) })
+            if (value is not null && Invariant.TryParseDouble(value, out var number) && !(number > 0 && double.IsFinite(number)))
+                throw node.Req(key).Error($"must be a positive finite number or a column name, found '{value}'");
         if (request.File is { } file && (file.Contains('/') || file.Contains('\\') ||
                                         !(file.EndsWith(".png", StringComparison.OrdinalIgnoreCase) ||
                                           file.EndsWith(".svg", StringComparison.OrdinalIgnoreCase))))
             throw node.Req("file").Error("must be a file name ending in .png or .svg, without a folder");
         return request;
+    }
+
+    /// <summary>Checked before narrowing, so that a huge value is refused instead of wrapping into range.</summary>
+    private static int Pixels(YNode node, string key, int fallback)
+    {
+        if (node.OptLong(key) is not { } v) return fallback;
+        if (v is < 200 or > 10000) throw node.Req(key).Error("must be between 200 and 10000 pixels");
+        return (int)v;
     }
 
     private static ImmutableArray<KeyValuePair<string, string>> ReadAssignments(YNode? node) =>

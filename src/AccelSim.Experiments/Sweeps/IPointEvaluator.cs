@@ -29,4 +29,10 @@ public interface IPointEvaluator
     /// locations in <paramref name="sweep"/>) for options or files the engine cannot use. Default: accept.
     /// </summary>
     void Validate(SweepSpec sweep) { }
+
+    /// <summary>
+    /// The option names the engine reads. When given, the sweep parser refuses any other `options.NAME` (in
+    /// `options:`, `set:`, `--set` or `parameters:`) with a did-you-mean suggestion. Null: the engine checks itself.
+    /// </summary>
+    IReadOnlyList<string>? OptionNames => null;
 }

@@ -151,8 +151,13 @@ public static class YamlOverrides
                         break;
                     }
                     if (!o.AddsField)
-                        throw Fail(o, fieldPrefix,
-                            $"{fileName} has no field '{Append(walked, key)}' (write +{fieldPrefix}{o.Path} to add it)");
+                    {
+                        var siblings = map.Children.Keys.OfType<YamlScalarNode>().Select(k => k.Value ?? "").ToList();
+                        var hint = Suggest.Closest(key, siblings) is { } near
+                            ? $"did you mean '{fieldPrefix}{Append(walked, near)}'? or write +{fieldPrefix}{o.Path} to add it"
+                            : $"write +{fieldPrefix}{o.Path} to add it";
+                        throw Fail(o, fieldPrefix, $"{fileName} has no field '{Append(walked, key)}' ({hint})");
+                    }
                     var rest = segments.Skip(i + 1).ToList();
                     if (rest.Any(s => s is IndexSegment))
                         throw Fail(o, fieldPrefix, "cannot create a list element; only mapping fields can be added");

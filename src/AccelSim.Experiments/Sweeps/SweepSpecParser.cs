@@ -44,11 +44,19 @@ public static class SweepSpecParser
         var options = ImmutableArray.CreateBuilder<KeyValuePair<string, string>>();
         if (optionsNode is { IsNull: false })
             foreach (var (key, value) in optionsNode.Entries)
+            {
+                CheckOption(evaluator, key, optionsNode.KeyLocation(key), value.Path);
                 options.Add(new(key, ScalarText(value)));
+            }
 
         var fixedParameters = ReadFixed(root.Opt("set"), extraSets ?? []);
+        foreach (var f in fixedParameters.Where(f => f.Name.Target == ParameterTarget.Option))
+            CheckOption(evaluator, f.Name.Path, f.Location, f.Location is null ? "--set " + f.Name.Name : "set." + f.Name.Name);
 
         var axes = ReadAxes(root.Opt("parameters"), archs, workloads, root);
+        foreach (var axis in axes)
+            foreach (var n in axis.Names.Where(n => n.Target == ParameterTarget.Option))
+                CheckOption(evaluator, n.Path, axis.Location, "parameters." + n.Name);
         foreach (var f in fixedParameters)
             if (axes.Any(a => a.IndexOf(f.Name.Name) >= 0))
                 throw new InputException(f.Location, f.Location is null ? "--set" : "set." + f.Name.Name,
@@ -132,6 +140,15 @@ public static class SweepSpecParser
                 throw new InputException(f.Location, f.Location is null ? "--set" : "set." + f.Name.Name,
                     $"'{f.Name.Name}' is set twice");
         return list.ToImmutable();
+    }
+
+    /// <summary>An option the engine does not read would be silently ignored: refuse it, suggesting the closest.</summary>
+    private static void CheckOption(IPointEvaluator evaluator, string name, SourceLocation? location, string field)
+    {
+        if (evaluator.OptionNames is not { } known || known.Contains(name)) return;
+        var expected = known.Count == 0 ? "it takes no options" : "it takes " + string.Join(", ", known);
+        throw new InputException(location, field,
+            $"unknown option '{name}' for engine {evaluator.Engine}{Suggest.DidYouMean(name, known)} ({expected})");
     }
 
     private static string ScalarText(YNode value)
@@ -323,7 +340,7 @@ public static class SweepSpecParser
         {
             var name = item.Text;
             var info = evaluator.Metrics.FirstOrDefault(m => m.Name == name)
-                       ?? throw item.Error($"unknown metric '{name}' for engine {evaluator.Engine} (known: {string.Join(", ", evaluator.Metrics.Select(m => m.Name))})");
+                       ?? throw item.Error($"unknown metric '{name}' for engine {evaluator.Engine}{Suggest.DidYouMean(name, evaluator.Metrics.Select(m => m.Name))} (known: {string.Join(", ", evaluator.Metrics.Select(m => m.Name))})");
             if (result.Contains(info)) throw item.Error($"metric '{name}' is listed twice");
             result.Add(info);
         }
@@ -341,7 +358,8 @@ public static class SweepSpecParser
         {
             var value = ScalarText(valueNode);
             var axis = axes.FirstOrDefault(a => a.IndexOf(key) >= 0)
-                       ?? throw new InputException(node.KeyLocation(key), valueNode.Path, $"'{key}' is not a swept parameter");
+                       ?? throw new InputException(node.KeyLocation(key), valueNode.Path,
+                           $"'{key}' is not a swept parameter{Suggest.DidYouMean(key, axes.SelectMany(a => a.Names.Select(n => n.Name)))}");
             var j = axis.IndexOf(key);
             if (!axis.Entries.Any(e => e[j] == value))
                 throw valueNode.Error($"'{value}' is not among the swept values of {key} ({string.Join(", ", axis.Entries.Select(e => e[j]).Take(12))})");
@@ -373,7 +391,7 @@ public static class SweepSpecParser
             var request = PlotRequest.FromYaml(item);
             foreach (var column in request.ReferencedColumns())
                 if (ResultTable.Resolve(columns, column) is null)
-                    throw item.Error($"plot refers to unknown column '{column}' (columns: {string.Join(", ", columns)})");
+                    throw item.Error($"plot refers to unknown column '{column}'{Suggest.DidYouMean(column, columns.Concat(columns.Select(ResultTable.ShortName)))} (columns: {string.Join(", ", columns)})");
             result.Add(request);
         }
         var files = result.Select(p => p.DefaultFileName()).GroupBy(f => f).FirstOrDefault(g => g.Count() > 1);

@@ -27,29 +27,40 @@ public static class ConstraintsLoader
     public static bool IsOurFormat(YNode root) => root.IsMapping && root.Has("constraints");
 
     /// <param name="spatialTargets">Timeloop v0.4 container names that spatial directives may target, mapped to the storage level above them.</param>
-    public static MapSpaceConstraints Load(string path, ProblemShape problem, IReadOnlyDictionary<string, string>? spatialTargets = null)
+    /// <param name="einsums">Every Einsum of the workload being mapped, when it is a cascade: an `einsum:` naming none
+    /// of them is an error (a typo would otherwise make the file silently apply to nothing).</param>
+    public static MapSpaceConstraints Load(string path, ProblemShape problem, IReadOnlyDictionary<string, string>? spatialTargets = null,
+        IReadOnlyCollection<string>? einsums = null)
     {
         if (!File.Exists(path)) throw new InputException(null, "--constraints", $"file not found: {path}");
         var root = YNode.LoadFile(path);
-        if (IsOurFormat(root)) return Parse(root, problem);
+        if (IsOurFormat(root)) return Parse(root, problem, einsums);
         if (TimeloopConstraintsReader.IsTimeloop(root)) return TimeloopConstraintsReader.Read(root, problem, spatialTargets);
         throw root.Error("not a constraints file (expected AccelSim `constraints: {levels}` or Timeloop `mapspace_constraints:` / `architecture_constraints:`)");
     }
 
-    public static MapSpaceConstraints LoadAll(IEnumerable<string> paths, ProblemShape problem, IReadOnlyDictionary<string, string>? spatialTargets = null)
+    public static MapSpaceConstraints LoadAll(IEnumerable<string> paths, ProblemShape problem, IReadOnlyDictionary<string, string>? spatialTargets = null,
+        IReadOnlyCollection<string>? einsums = null)
     {
         var all = MapSpaceConstraints.None;
-        foreach (var p in paths) all = all.Concat(Load(p, problem, spatialTargets));
+        foreach (var p in paths) all = all.Concat(Load(p, problem, spatialTargets, einsums));
         return all;
     }
 
-    public static MapSpaceConstraints Parse(YNode root, ProblemShape problem)
+    public static MapSpaceConstraints Parse(YNode root, ProblemShape problem, IReadOnlyCollection<string>? einsums = null)
     {
         root.ExpectOnlyKeys("constraints");
         var c = root.Req("constraints");
         c.ExpectOnlyKeys("einsum", "min_utilization", "levels", "source", "notes");
-        if (c.OptString("einsum") is { } einsum && einsum != problem.Name)
-            return new MapSpaceConstraints(ImmutableArray<MapDirective>.Empty, ImmutableArray.Create(root.File));
+        if (c.Opt("einsum") is { IsNull: false } einsumNode)
+        {
+            var einsum = einsumNode.Text;
+            var known = einsums ?? [problem.Name];
+            if (!known.Contains(einsum))
+                throw einsumNode.Error($"the workload has no Einsum '{einsum}'{Suggest.DidYouMean(einsum, known)} (Einsums: {string.Join(", ", known)})");
+            if (einsum != problem.Name)
+                return new MapSpaceConstraints(ImmutableArray<MapDirective>.Empty, ImmutableArray.Create(root.File));
+        }
         var list = ImmutableArray.CreateBuilder<MapDirective>();
         if (c.Opt("min_utilization") is { IsNull: false } mu)
         {
@@ -88,7 +99,7 @@ public static class ConstraintsLoader
                         foreach (var t in kn.ItemsOrSingle)
                         {
                             if (problem.TensorIndex(t.Text) < 0)
-                                throw t.Error($"unknown tensor '{t.Text}' (tensors: {string.Join(", ", problem.Tensors.Select(x => x.Name))})");
+                                throw t.Error($"unknown tensor '{t.Text}'{Suggest.DidYouMean(t.Text, problem.Tensors.Select(x => x.Name))} (tensors: {string.Join(", ", problem.Tensors.Select(x => x.Name))})");
                             list.Add(new KeepDirective(level, t.Text, keep, t.Location, kn.Path));
                         }
             }
@@ -131,7 +142,7 @@ public static class FactorSyntax
     public static void CheckDim(YNode at, string dim, ProblemShape problem)
     {
         if (problem.DimIndex(dim) < 0)
-            throw at.Error($"unknown dimension '{dim}' (dims: {string.Join(", ", problem.Dims.Select(d => d.Name))})");
+            throw at.Error($"unknown dimension '{dim}'{Suggest.DidYouMean(dim, problem.Dims.Select(d => d.Name))} (dims: {string.Join(", ", problem.Dims.Select(d => d.Name))})");
     }
 
     public static IEnumerable<FactorDirective> Parse(YNode n, string level, FactorSlot slot, ProblemShape problem, bool timeloopZeroIsRest)

@@ -123,7 +123,7 @@ public sealed class MapSpace
                 continue;
             }
             int l = path.IndexOf(dir.Level);
-            if (l < 0) throw dir.Error($"unknown level '{dir.Level}' (levels on the path to {path.Compute.Name}: {levelNames})");
+            if (l < 0) throw dir.Error($"unknown level '{dir.Level}'{Suggest.DidYouMean(dir.Level, path.Levels.Select(x => x.Name))} (levels on the path to {path.Compute.Name}: {levelNames})");
             _byLevel[l].Add(dir);
             switch (dir)
             {

@@ -89,7 +89,7 @@ public static class TimeloopConstraintsReader
                         foreach (var t in kn.ItemsOrSingle)
                         {
                             if (problem.TensorIndex(t.Text) < 0)
-                                throw t.Error($"unknown data space '{t.Text}' (data spaces: {string.Join(", ", problem.Tensors.Select(x => x.Name))})");
+                                throw t.Error($"unknown data space '{t.Text}'{Suggest.DidYouMean(t.Text, problem.Tensors.Select(x => x.Name))} (data spaces: {string.Join(", ", problem.Tensors.Select(x => x.Name))})");
                             list.Add(new KeepDirective(target, t.Text, keep, t.Location, kn.Path));
                         }
                 break;
@@ -103,7 +103,7 @@ public static class TimeloopConstraintsReader
                 break;
             }
             default:
-                throw typeNode.Error($"unsupported constraint type '{type}' (supported: temporal, spatial, bypass/datatype/dataspace, utilization)");
+                throw typeNode.Error($"unsupported constraint type '{type}'{Suggest.DidYouMean(type, ["temporal", "spatial", "bypass", "datatype", "dataspace", "utilization", "parallelism"])} (supported: temporal, spatial, bypass/datatype/dataspace, utilization)");
         }
     }
 

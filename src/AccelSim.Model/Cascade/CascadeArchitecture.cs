@@ -83,7 +83,27 @@ public sealed record SectionSpec(
     SourceLocation? Location)
 {
     public ArraySpec Array(string name) => Arrays.First(a => a.Name == name);
+
+    /// <summary>Every Einsum, tensor, rank and dimension name the section writes, with its position, so that names
+    /// the bound cascade lacks are reported at their line (<see cref="CascadeNames.Check"/>).</summary>
+    public ImmutableArray<NameReference> References { get; init; } = [];
 }
+
+/// <summary>What a name in a cascade architecture must name in the bound cascade.</summary>
+public enum NameKind
+{
+    Einsum,
+    Tensor,
+    /// <summary>A keep/bypass token: a tensor or a tensor set (onchip, offchip, intermediates, inputs, outputs, all).</summary>
+    TensorOrSet,
+    Rank,
+    /// <summary>A loop dimension of a mapping template: an iteration variable of some Einsum of the cascade.</summary>
+    Variable,
+    /// <summary>A `use:` key: an Einsum or an array name.</summary>
+    EinsumOrArray,
+}
+
+public sealed record NameReference(NameKind Kind, string Name, SourceLocation Location, string Field);
 
 /// <summary>
 /// A study architecture: hardware (an AccelSim architecture file plus overrides), optional per-point dataflow settings

@@ -84,7 +84,7 @@ public static class CascadeArchitectureLoader
     {
         var cu = arch.Compute.FirstOrDefault(c => c.Name == unit)
                  ?? throw new InputException(null, "--set " + unit + ".mesh",
-                     $"unknown compute unit '{unit}' (have: {string.Join(", ", arch.Compute.Select(c => c.Name))})");
+                     $"unknown compute unit '{unit}'{Suggest.DidYouMean(unit, arch.Compute.Select(c => c.Name))} (have: {string.Join(", ", arch.Compute.Select(c => c.Name))})");
         int oldX = cu.MeshX;
         (int, int) Scale(int instances, int meshX)
         {
@@ -121,13 +121,19 @@ public static class CascadeArchitectureLoader
 
     private static SectionSpec ParseSection(YNode s, string key, string dir, Architecture hardware)
     {
+        var refs = ImmutableArray.CreateBuilder<NameReference>();
+        void Ref(NameKind kind, YNode n) => refs.Add(new NameReference(kind, n.Text, n.Location, n.Path));
         s.ExpectOnlyKeys("workload", "einsums", "arrays", "binding", "buffer", "buffer_budget_words", "offchip", "locations", "spill", "symbols",
             "mappings", "use", "schedule", "notes");
         var wl = s.Req("workload");
         var workload = Resolve(dir, wl.Text);
         if (!File.Exists(workload)) throw wl.Error($"workload file not found: {workload}");
-        ImmutableArray<string>? einsums = s.Opt("einsums") is { IsNull: false } en
-            ? en.ItemsOrSingle.Select(i => i.Text).ToImmutableArray() : null;
+        ImmutableArray<string>? einsums = null;
+        if (s.Opt("einsums") is { IsNull: false } en)
+        {
+            foreach (var i in en.ItemsOrSingle) Ref(NameKind.Einsum, i);
+            einsums = en.ItemsOrSingle.Select(i => i.Text).ToImmutableArray();
+        }
 
         var arrays = ImmutableArray.CreateBuilder<ArraySpec>();
         foreach (var (name, node) in s.Req("arrays").Entries)
@@ -149,7 +155,7 @@ public static class CascadeArchitectureLoader
             }
             if (hardware.Compute.All(c => c.Name != compute))
                 throw (node.IsScalar ? node : node.Req("compute")).Error(
-                    $"unknown compute unit '{compute}' (hardware has: {string.Join(", ", hardware.Compute.Select(c => c.Name))})");
+                    $"unknown compute unit '{compute}'{Suggest.DidYouMean(compute, hardware.Compute.Select(c => c.Name))} (hardware has: {string.Join(", ", hardware.Compute.Select(c => c.Name))})");
             arrays.Add(new ArraySpec(name, compute, issue, node.Location));
         }
         if (arrays.Count == 0) throw s.Req("arrays").Error("at least one array is required");
@@ -158,15 +164,20 @@ public static class CascadeArchitectureLoader
         var bnode = s.Req("binding");
         foreach (var (array, list) in bnode.Entries)
         {
-            if (arrays.All(x => x.Name != array)) throw list.Error($"unknown array '{array}' (arrays: {string.Join(", ", arrays.Select(x => x.Name))})");
+            if (arrays.All(x => x.Name != array))
+                throw new InputException(bnode.KeyLocation(array), list.Path,
+                    $"unknown array '{array}'{Suggest.DidYouMean(array, arrays.Select(x => x.Name))} (arrays: {string.Join(", ", arrays.Select(x => x.Name))})");
             foreach (var e in list.ItemsOrSingle)
+            {
                 if (!binding.TryAdd(e.Text, array)) throw e.Error($"Einsum '{e.Text}' is bound twice");
+                Ref(NameKind.Einsum, e);
+            }
         }
 
         var bufferNode = s.Req("buffer");
         var buffer = bufferNode.Text;
         if (hardware.FindLevel(buffer) is null)
-            throw bufferNode.Error($"unknown storage level '{buffer}' (have: {string.Join(", ", hardware.Storage.Select(l => l.Name))})");
+            throw bufferNode.Error($"unknown storage level '{buffer}'{Suggest.DidYouMean(buffer, hardware.Storage.Select(l => l.Name))} (have: {string.Join(", ", hardware.Storage.Select(l => l.Name))})");
 
         long? budget = null;
         if (s.Opt("buffer_budget_words") is { IsNull: false } bb)
@@ -174,7 +185,12 @@ public static class CascadeArchitectureLoader
             budget = bb.AsLong();
             if (budget <= 0) throw bb.Error("must be > 0");
         }
-        var offchip = s.Opt("offchip") is { IsNull: false } off ? off.ItemsOrSingle.Select(i => i.Text).ToImmutableArray() : [];
+        ImmutableArray<string> offchip = [];
+        if (s.Opt("offchip") is { IsNull: false } off)
+        {
+            foreach (var i in off.ItemsOrSingle) Ref(NameKind.Tensor, i);
+            offchip = off.ItemsOrSingle.Select(i => i.Text).ToImmutableArray();
+        }
         var locations = s.OptString("locations");
         if (locations is not null && !locations.Contains("{tensor}", StringComparison.Ordinal))
             throw s.Req("locations").Error("expected a settings column pattern containing {tensor}, e.g. \"{tensor}_loc\"");
@@ -199,6 +215,7 @@ public static class CascadeArchitectureLoader
                 else if (node.Has("fit"))
                 {
                     node.ExpectOnlyKeys("fit", "notes");
+                    foreach (var r in node.Req("fit").ItemsOrSingle) Ref(NameKind.Rank, r);
                     symbols.Add(new FitSymbol(name, node.Req("fit").ItemsOrSingle.Select(i => i.Text).ToImmutableArray(), node.Location));
                 }
                 else
@@ -212,18 +229,27 @@ public static class CascadeArchitectureLoader
         var templates = ImmutableDictionary.CreateBuilder<string, MappingTemplate>(StringComparer.Ordinal);
         if (s.Opt("mappings") is { IsNull: false } mp)
             foreach (var (name, node) in mp.Entries)
-                templates[name] = ParseTemplate(name, node, hardware);
+                templates[name] = ParseTemplate(name, node, hardware, refs);
 
         var use = ImmutableDictionary.CreateBuilder<string, ImmutableArray<string>>(StringComparer.Ordinal);
         if (s.Opt("use") is { IsNull: false } us)
-            foreach (var (name, node) in us.Entries) use[name] = node.ItemsOrSingle.Select(i => i.Text).ToImmutableArray();
+            foreach (var (name, node) in us.Entries)
+            {
+                refs.Add(new NameReference(NameKind.EinsumOrArray, name, us.KeyLocation(name), node.Path));
+                foreach (var t in node.ItemsOrSingle)
+                    // `${column}` picks a template per settings row; the evaluator checks the name it expands to.
+                    if (!t.Text.Contains("${", StringComparison.Ordinal) && !templates.ContainsKey(t.Text))
+                        throw t.Error($"unknown mapping template '{t.Text}'{Suggest.DidYouMean(t.Text, templates.Keys)} " +
+                                      $"(mappings: {string.Join(", ", templates.Keys.Order(StringComparer.Ordinal))})");
+                use[name] = node.ItemsOrSingle.Select(i => i.Text).ToImmutableArray();
+            }
 
-        var schedule = ParseSchedule(s.Req("schedule"), arrays.Select(x => x.Name).ToHashSet());
+        var schedule = ParseSchedule(s.Req("schedule"), arrays.Select(x => x.Name).ToHashSet(), refs);
         return new SectionSpec(key, workload, einsums, arrays.ToImmutable(), binding.ToImmutable(), buffer, budget, offchip, locations, spill,
-            symbols.ToImmutable(), templates.ToImmutable(), use.ToImmutable(), schedule, s.Location);
+            symbols.ToImmutable(), templates.ToImmutable(), use.ToImmutable(), schedule, s.Location) { References = refs.ToImmutable() };
     }
 
-    private static MappingTemplate ParseTemplate(string name, YNode node, Architecture hardware)
+    private static MappingTemplate ParseTemplate(string name, YNode node, Architecture hardware, ImmutableArray<NameReference>.Builder refs)
     {
         var levels = ImmutableArray.CreateBuilder<TemplateLevel>();
         foreach (var l in node.Items)
@@ -231,8 +257,15 @@ public static class CascadeArchitectureLoader
             l.ExpectOnlyKeys("level", "temporal", "spatial_x", "spatial_y", "keep", "bypass", "notes");
             var level = l.Req("level").Text;
             if (hardware.FindLevel(level) is null)
-                throw l.Req("level").Error($"unknown storage level '{level}' (have: {string.Join(", ", hardware.Storage.Select(x => x.Name))})");
+                throw l.Req("level").Error($"unknown storage level '{level}'{Suggest.DidYouMean(level, hardware.Storage.Select(x => x.Name))} (have: {string.Join(", ", hardware.Storage.Select(x => x.Name))})");
             if (levels.Any(x => x.Level == level)) throw l.Req("level").Error($"level '{level}' appears twice in mapping '{name}'");
+            foreach (var key in new[] { "keep", "bypass" })
+                if (l.Opt(key) is { } tokens)
+                    foreach (var t in tokens.ItemsOrSingle.Where(i => !i.IsNull))
+                        refs.Add(new NameReference(NameKind.TensorOrSet, t.Text, t.Location, t.Path));
+            foreach (var key in new[] { "temporal", "spatial_x", "spatial_y" })
+                foreach (var (dim, at) in LoopDims(l.Opt(key)))
+                    refs.Add(new NameReference(NameKind.Variable, dim, at.Location, at.Path));
             levels.Add(new TemplateLevel(level, Loops(l.Opt("temporal")), Loops(l.Opt("spatial_x")), Loops(l.Opt("spatial_y")),
                 l.Opt("keep") is { } k ? k.ItemsOrSingle.Where(i => !i.IsNull).Select(i => i.Text).ToImmutableArray() : null,
                 l.Opt("bypass") is { } b ? b.ItemsOrSingle.Where(i => !i.IsNull).Select(i => i.Text).ToImmutableArray() : null,
@@ -261,7 +294,19 @@ public static class CascadeArchitectureLoader
         return result.ToImmutable();
     }
 
-    private static ScheduleSpec ParseSchedule(YNode s, HashSet<string> arrays)
+    /// <summary>The dimension names of a loop list (see <see cref="Loops"/>) with the node each is written at.</summary>
+    private static IEnumerable<(string Dim, YNode At)> LoopDims(YNode? n)
+    {
+        if (n is null || n.IsNull) yield break;
+        foreach (var item in n.ItemsOrSingle)
+        {
+            if (item.IsScalar) yield return (item.Text.IndexOf(':') is var colon and > 0 ? item.Text[..colon].Trim() : item.Text, item);
+            else if (item.IsMapping)
+                foreach (var (dim, _) in item.Entries) yield return (dim, item);
+        }
+    }
+
+    private static ScheduleSpec ParseSchedule(YNode s, HashSet<string> arrays, ImmutableArray<NameReference>.Builder refs)
     {
         s.ExpectOnlyKeys("memory", "stages", "notes");
         var memory = MemoryOverlap.Overlapped;
@@ -278,6 +323,7 @@ public static class CascadeArchitectureLoader
             if (st.Has("stall"))
             {
                 st.ExpectOnlyKeys("stall", "notes");
+                refs.Add(new NameReference(NameKind.Einsum, st.Req("stall").Text, st.Req("stall").Location, st.Req("stall").Path));
                 stages.Add(new StageSpec([], st.Req("stall").Text, st.Location));
                 continue;
             }
@@ -285,7 +331,10 @@ public static class CascadeArchitectureLoader
             foreach (var (array, list) in st.Entries)
             {
                 if (array == "notes") continue;
-                if (!arrays.Contains(array)) throw list.Error($"unknown array '{array}' (arrays: {string.Join(", ", arrays)})");
+                if (!arrays.Contains(array))
+                    throw new InputException(st.KeyLocation(array), list.Path,
+                        $"unknown array '{array}'{Suggest.DidYouMean(array, arrays)} (arrays: {string.Join(", ", arrays)})");
+                foreach (var e in list.ItemsOrSingle) refs.Add(new NameReference(NameKind.Einsum, e.Text, e.Location, e.Path));
                 work.Add((array, list.ItemsOrSingle.Select(i => i.Text).ToImmutableArray()));
             }
             if (work.Count == 0) throw st.Error("a stage needs at least one array with Einsums, or `stall: EINSUM`");
@@ -293,5 +342,42 @@ public static class CascadeArchitectureLoader
         }
         if (stages.Count == 0) throw s.Req("stages").Error("at least one stage is required");
         return new ScheduleSpec(memory, stages.ToImmutable(), s.Location);
+    }
+}
+
+/// <summary>
+/// Checks the names a section writes against the cascade it is bound to, so that a typo in `offchip:`, `keep:`,
+/// the binding or the schedule is an error at its line with a suggestion instead of a name that matches nothing.
+/// </summary>
+public static class CascadeNames
+{
+    /// <summary>Tensor sets a keep/bypass list may name besides tensors (expanded by the evaluator).</summary>
+    public static readonly IReadOnlyList<string> TensorSets = ["onchip", "offchip", "intermediates", "inputs", "outputs", "all"];
+
+    public static void Check(SectionSpec section, AccelSim.Einsum.Ir.Cascade cascade)
+    {
+        var einsums = cascade.Einsums.Select(e => e.Name).ToList();
+        var tensors = cascade.Einsums.SelectMany(e => e.Inputs.Select(i => i.Tensor).Prepend(e.Output.Tensor))
+            .Concat(cascade.Tensors.Select(t => t.Name)).Distinct(StringComparer.Ordinal).ToList();
+        var ranks = cascade.Ranks.Select(r => r.Name).ToList();
+        var variables = cascade.Einsums.SelectMany(e => e.Iteration.Select(v => v.Name)).Distinct(StringComparer.Ordinal).ToList();
+        var arrays = section.Arrays.Select(a => a.Name).ToList();
+        foreach (var r in section.References)
+        {
+            (IReadOnlyList<string> candidates, string what) = r.Kind switch
+            {
+                NameKind.Einsum => (einsums, "Einsum"),
+                NameKind.Tensor => (tensors, "tensor"),
+                NameKind.TensorOrSet => (tensors.Concat(TensorSets).ToList(), "tensor or tensor set"),
+                NameKind.Rank => (ranks, "rank"),
+                NameKind.Variable => (variables, "iteration variable"),
+                _ => (einsums.Concat(arrays).ToList(), "Einsum or array"),
+            };
+            if (candidates.Contains(r.Name, StringComparer.Ordinal)) continue;
+            var listed = r.Kind == NameKind.TensorOrSet ? $"tensors: {string.Join(", ", tensors)}; sets: {string.Join(", ", TensorSets)}"
+                : $"{what}s: {string.Join(", ", candidates)}";
+            throw new InputException(r.Location, r.Field,
+                $"workload {cascade.Name} has no {what} '{r.Name}'{Suggest.DidYouMean(r.Name, candidates)} ({listed})");
+        }
     }
 }

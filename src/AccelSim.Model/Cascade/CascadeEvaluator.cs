@@ -91,6 +91,7 @@ public sealed class CascadeEvaluator
 
     public SectionResult EvaluateSection(SectionSpec section, AccelSim.Einsum.Ir.Cascade cascade)
     {
+        CascadeNames.Check(section, cascade);
         var hw = _unbounded[section.Key];
         var loc = section.Location;
         var names = section.Einsums ?? cascade.Einsums.Select(e => e.Name).ToImmutableArray();

@@ -147,7 +147,7 @@ public sealed record SpattenArch(
             Int(tk, "local_value_engines", 1, 1 << 20),
             Int(sram, "key_buffer_bytes", 1, int.MaxValue),
             Int(sram, "value_buffer_bytes", 1, int.MaxValue),
-            Num(sram, "double_buffered", 0, 1) != 0,
+            Int(sram, "double_buffered", 0, 1) != 0,
             Num(en, "mac_pj", 0, 1e6),
             Num(en, "sram_pj_per_byte", 0, 1e6),
             Num(en, "softmax_pj_per_element", 0, 1e6),
