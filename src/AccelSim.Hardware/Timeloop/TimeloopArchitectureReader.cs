@@ -79,6 +79,8 @@ public static partial class TimeloopArchitectureReader
             string? lastStorage = null;
             foreach (var n in a.Req("nodes").Items)
             {
+                if (n.Has("nodes"))
+                    throw n.Req("nodes").Error("a !Parallel group of sibling components is not supported: the model needs a chain of storage levels (list them one below the other)");
                 n.ExpectOnlyKeys("name", "class", "subclass", "attributes", "spatial", "constraints", "required_actions", "enabled");
                 var name = n.Req("name").Text;
                 CheckAttributes(n.Opt("attributes"));
