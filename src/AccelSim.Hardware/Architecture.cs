@@ -9,9 +9,22 @@ public readonly record struct Sourced(double Value, string? Source)
     public static Sourced Zero => new(0, null);
 }
 
+/// <summary>How a level turns scalar accesses into priced block (vector) accesses.</summary>
+public enum BlockPricing
+{
+    /// <summary>Each action separately: ceil(reads / block) x read energy + ceil(fills / block) x write energy + ceil(updates / block) x update energy.</summary>
+    PerAction,
+    /// <summary>
+    /// Legacy Timeloop (v0.x/v1, the model behind the v0.2/v0.3 tutorial outputs): one ceil over all of a tensor's
+    /// accesses, ceil((reads + fills + updates) / block), each at the one vector-access energy.
+    /// </summary>
+    SharedVector,
+}
+
 /// <summary>
 /// One storage level (DRAM, SRAM buffer, register file). Counts are in words of <see cref="WordBits"/> bits;
 /// energies are per block access (<see cref="BlockSize"/> words), as in Accelergy's reference tables.
+/// <see cref="EnergyKnown"/> is false when no table gave this level an energy (then the energies are placeholders).
 /// </summary>
 public sealed record StorageLevel(
     string Name,
@@ -32,7 +45,9 @@ public sealed record StorageLevel(
     Sourced UpdateEnergy,
     Sourced LeakPerCycle,
     Sourced AreaUm2,
-    SourceLocation? Location = null)
+    SourceLocation? Location = null,
+    bool EnergyKnown = true,
+    BlockPricing Pricing = BlockPricing.PerAction)
 {
     public int MeshY => MeshX == 0 ? 0 : Instances / MeshX;
     public bool IsDram => Class.Equals("dram", StringComparison.OrdinalIgnoreCase);
@@ -59,9 +74,14 @@ public sealed record ComputeUnit(
     ImmutableArray<ComputeOperation> Operations,
     Sourced LeakPerCycle,
     Sourced AreaUm2,
-    SourceLocation? Location = null)
+    SourceLocation? Location = null,
+    bool EnergyKnown = true)
 {
     public int MeshY => MeshX == 0 ? 0 : Instances / MeshX;
+
+    /// <summary>False when an operation uses an action that has no energy, or no table gave the unit energies.</summary>
+    public bool HasEnergyFor(string kind) =>
+        EnergyKnown && (Find(kind) is not { } op || op.Actions.All(a => ActionEnergy.ContainsKey(a.Action)));
 
     public ComputeOperation? Find(string kind) =>
         Operations.FirstOrDefault(o => o.Kind.Equals(kind, StringComparison.OrdinalIgnoreCase));
@@ -125,6 +145,11 @@ public sealed record Architecture(
         return new ArchPath(this, chain.ToImmutableArray(), compute);
     }
 
+    /// <summary>Components on any path that have no energy (no table, no ERT entry): energy is then unavailable.</summary>
+    public IEnumerable<string> ComponentsWithoutEnergy =>
+        Storage.Where(l => !l.EnergyKnown).Select(l => l.Name)
+            .Concat(Compute.Where(c => !c.EnergyKnown || c.Operations.Any(o => !c.HasEnergyFor(o.Kind))).Select(c => c.Name));
+
     public double TotalAreaUm2 =>
         Storage.Sum(l => l.AreaUm2.Value * l.Instances) + Compute.Sum(c => c.AreaUm2.Value * c.Instances);
 }
@@ -133,6 +158,11 @@ public sealed record Architecture(
 public sealed record ArchPath(Architecture Architecture, ImmutableArray<StorageLevel> Levels, ComputeUnit Compute)
 {
     public int LevelCount => Levels.Length;
+
+    /// <summary>Names of the path's components that have no energy, for "no energy table for X" messages.</summary>
+    public IReadOnlyList<string> ComponentsWithoutEnergy(IEnumerable<string> kindsUsed) =>
+        Levels.Where(l => !l.EnergyKnown).Select(l => l.Name)
+            .Concat(kindsUsed.Any(k => !Compute.HasEnergyFor(k)) ? new[] { Compute.Name } : Array.Empty<string>()).ToList();
 
     public int IndexOf(string levelName)
     {

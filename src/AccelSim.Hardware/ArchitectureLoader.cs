@@ -15,6 +15,9 @@ public static class ArchitectureLoader
 
     public static Architecture Load(string path) => Parse(YNode.LoadFile(path));
 
+    /// <summary>Storage classes the model knows (DRAM is off-chip; the others are on-chip buffers).</summary>
+    public static readonly string[] StorageClasses = { "dram", "sram", "regfile" };
+
     public static Architecture Parse(YNode root)
     {
         root.ExpectOnlyKeys("architecture");
@@ -23,9 +26,9 @@ public static class ArchitectureLoader
             "word_bits", "energy_tables", "storage", "compute");
         var name = a.Req("name").Text;
         double clock = a.OptDouble("clock_hz") ?? (a.OptDouble("clock_mhz") is { } mhz ? mhz * 1e6 : 1e9);
-        if (clock <= 0) throw (a.Opt("clock_hz") ?? a.Req("clock_mhz")).Error("must be > 0");
+        if (!(clock > 0) || double.IsInfinity(clock)) throw (a.Opt("clock_hz") ?? a.Req("clock_mhz")).Error($"must be a finite number > 0, found {Invariant.Num(clock)}");
         var tech = a.OptDouble("technology_nm");
-        if (tech is <= 0) throw a.Req("technology_nm").Error("must be > 0");
+        if (tech is { } tn && (!(tn > 0) || double.IsInfinity(tn))) throw a.Req("technology_nm").Error($"must be a finite number > 0, found {Invariant.Num(tn)}");
         var scaling = a.OptBool("technology_scaling") ?? true;
         var defaultWordBits = a.Opt("word_bits") is { } wbn ? Positive(wbn) : 16;
 
@@ -104,10 +107,18 @@ public static class ArchitectureLoader
     {
         s.ExpectOnlyKeys("name", "class", "parent", "capacity_words", "word_bits", "block_size", "read_bandwidth",
             "write_bandwidth", "shared_bandwidth", "bandwidth_bytes_per_s", "instances", "mesh_x", "multiple_buffering",
-            "may_hold", "energy", "area_um2", "source", "notes");
+            "may_hold", "energy", "block_pricing", "area_um2", "source", "notes");
         var name = s.Req("name").Text;
         if (string.IsNullOrWhiteSpace(name)) throw s.Req("name").Error("must not be empty");
         var cls = s.OptString("class") ?? "sram";
+        if (!StorageClasses.Contains(cls.ToLowerInvariant()))
+            throw s.Req("class").Error($"unknown storage class '{cls}'{Suggest.DidYouMean(cls, StorageClasses)} (expected one of: {string.Join(", ", StorageClasses)})");
+        var pricing = s.OptString("block_pricing") switch
+        {
+            null or "per_action" => BlockPricing.PerAction,
+            "shared_vector" => BlockPricing.SharedVector,
+            var other => throw s.Req("block_pricing").Error($"unknown block pricing '{other}'{Suggest.DidYouMean(other, new[] { "per_action", "shared_vector" })} (expected per_action or shared_vector)"),
+        };
         string? parent = s.Opt("parent") is { } pn ? (pn.IsNull ? null : pn.Text) : previous;
         long? capacity = s.Opt("capacity_words") is { IsNull: false } cn ? PositiveLong(cn) : null;
         var wordBits = s.Opt("word_bits") is { } wb ? Positive(wb) : defaultWordBits;
@@ -118,16 +129,16 @@ public static class ArchitectureLoader
         if (s.Opt("bandwidth_bytes_per_s") is { } bps)
         {
             var v = bps.AsDouble();
-            if (v <= 0) throw bps.Error("must be > 0");
+            if (!(v > 0) || double.IsInfinity(v)) throw bps.Error($"must be a finite number > 0, found {Invariant.Num(v)}");
             sh = v / clock / (wordBits / 8.0);
         }
         var mb = s.OptDouble("multiple_buffering") ?? 1;
-        if (mb < 1) throw s.Req("multiple_buffering").Error("must be >= 1");
+        if (!(mb >= 1) || double.IsInfinity(mb)) throw s.Req("multiple_buffering").Error($"must be a finite number >= 1, found {Invariant.Num(mb)}");
         ImmutableArray<string>? mayHold = s.Opt("may_hold") is { } mh ? mh.ItemsOrSingle.Select(i => i.Text).ToImmutableArray() : null;
         var (read, write, update, leak, entryArea) = ctx.StorageEnergy(s.Opt("energy"), s);
         var area = s.Opt("area_um2") is { } an ? ctx.Area(an) : entryArea;
         return new StorageLevel(name, cls.ToLowerInvariant(), parent, capacity, wordBits, block, rd, wr, sh, instances, meshX, mb,
-            mayHold, read, write, update, leak, area, s.Location);
+            mayHold, read, write, update, leak, area, s.Location, EnergyKnown: s.Opt("energy") is { IsNull: false }, Pricing: pricing);
     }
 
     private static ComputeUnit ParseCompute(YNode c, string lastStorage, Resolver ctx)
@@ -152,19 +163,18 @@ public static class ArchitectureLoader
             if (node.IsScalar)
             {
                 var cyc = node.AsDouble();
-                if (cyc <= 0) throw node.Error("cycles must be > 0");
+                if (!(cyc > 0) || double.IsInfinity(cyc)) throw node.Error($"cycles must be a finite number > 0, found {Invariant.Num(cyc)}");
                 ops.Add(new ComputeOperation(kind, cyc, ImmutableArray.Create(new ActionCount(kind, 1)), null));
                 continue;
             }
             node.ExpectOnlyKeys("cycles", "actions", "source");
             var cycles = node.OptDouble("cycles") ?? 1;
-            if (cycles <= 0) throw node.Req("cycles").Error("must be > 0");
+            if (!(cycles > 0) || double.IsInfinity(cycles)) throw node.Req("cycles").Error($"must be a finite number > 0, found {Invariant.Num(cycles)}");
             var list = ImmutableArray.CreateBuilder<ActionCount>();
             if (node.Opt("actions") is { } acts)
                 foreach (var (act, n) in acts.Entries)
                 {
-                    var count = n.AsDouble();
-                    if (count < 0) throw n.Error("must be >= 0");
+                    var count = FiniteNonNegative(n);
                     list.Add(new ActionCount(act, count));
                 }
             else list.Add(new ActionCount(kind, 1));
@@ -173,7 +183,7 @@ public static class ArchitectureLoader
                     throw node.Error($"action '{ac.Action}' has no energy in {name}.actions");
             ops.Add(new ComputeOperation(kind, cycles, list.ToImmutable(), node.OptString("source")));
         }
-        var leak = c.Opt("leak") is { } ln ? new Sourced(ln.AsDouble(), null) : Sourced.Zero;
+        var leak = c.Opt("leak") is { } ln ? new Sourced(FiniteNonNegative(ln), null) : Sourced.Zero;
         return new ComputeUnit(name, parent, instances, meshX, actions.ToImmutable(), ops.ToImmutable(), leak, area, c.Location);
     }
 
@@ -181,6 +191,13 @@ public static class ArchitectureLoader
     {
         var v = n.AsInt();
         if (v <= 0) throw n.Error($"must be > 0, found {v}");
+        return v;
+    }
+
+    private static double FiniteNonNegative(YNode n)
+    {
+        var v = n.AsDouble();
+        if (!(v >= 0) || double.IsInfinity(v)) throw n.Error($"must be a finite number >= 0, found {Invariant.Num(v)}");
         return v;
     }
 
@@ -195,7 +212,7 @@ public static class ArchitectureLoader
     {
         if (s.Opt(key) is not { IsNull: false } n) return null;
         var v = n.AsDouble();
-        if (v <= 0) throw n.Error("must be > 0");
+        if (!(v > 0) || double.IsInfinity(v)) throw n.Error($"must be a finite number > 0, found {Invariant.Num(v)}");
         return v;
     }
 
@@ -249,10 +266,11 @@ public static class ArchitectureLoader
             if (e.IsMapping)
             {
                 e.ExpectOnlyKeys("ref", "read", "write", "update", "leak", "source");
-                if (e.OptDouble("read") is { } r) read = r;
-                if (e.OptDouble("write") is { } w) { write = w; update ??= w; }
-                if (e.OptDouble("update") is { } u) update = u;
-                if (e.OptDouble("leak") is { } l) leak = l;
+                double? Energy(string key) => e.Opt(key) is { IsNull: false } n ? FiniteNonNegative(n) : null;
+                if (Energy("read") is { } r) read = r;
+                if (Energy("write") is { } w) { write = w; update ??= w; }
+                if (Energy("update") is { } u) update = u;
+                if (Energy("leak") is { } l) leak = l;
                 source = e.OptString("source") ?? source;
                 if (refNode is null && e.Has("write") && !e.Has("update")) update = write;
             }
@@ -277,8 +295,7 @@ public static class ArchitectureLoader
                 node.ExpectOnlyKeys("ref", "energy", "source");
                 if (!node.Has("ref"))
                 {
-                    var v = node.Req("energy").AsDouble();
-                    if (v < 0) throw node.Req("energy").Error("must be >= 0");
+                    var v = FiniteNonNegative(node.Req("energy"));
                     return (new Sourced(v, node.OptString("source")), null);
                 }
             }

@@ -26,7 +26,7 @@ public static class ArchitectureOverrides
             throw new InputException(null, "--set " + key, $"expected a number, found '{text}'");
         if (key is "clock_hz")
         {
-            if (value <= 0) throw new InputException(null, "--set " + key, "must be > 0");
+            if (!(value > 0) || double.IsInfinity(value)) throw new InputException(null, "--set " + key, "must be > 0");
             return arch with { ClockHz = value };
         }
         var dot = key.LastIndexOf('.');
@@ -41,9 +41,9 @@ public static class ArchitectureOverrides
                 "capacity_words" => level with { CapacityWords = PositiveLong(key, value) },
                 "word_bits" => level with { WordBits = (int)PositiveLong(key, value) },
                 "block_size" => level with { BlockSize = (int)PositiveLong(key, value) },
-                "read_bandwidth" => level with { ReadBandwidth = value },
-                "write_bandwidth" => level with { WriteBandwidth = value },
-                "shared_bandwidth" => level with { SharedBandwidth = value },
+                "read_bandwidth" => level with { ReadBandwidth = PositiveFinite(key, value) },
+                "write_bandwidth" => level with { WriteBandwidth = PositiveFinite(key, value) },
+                "shared_bandwidth" => level with { SharedBandwidth = PositiveFinite(key, value) },
                 "multiple_buffering" => level with { MultipleBuffering = Math.Max(1, value) },
                 "read_pj" => level with { ReadEnergy = new Sourced(value, "--set") },
                 "write_pj" => level with { WriteEnergy = new Sourced(value, "--set") },
@@ -61,6 +61,13 @@ public static class ArchitectureOverrides
         }
         throw new InputException(null, "--set " + key,
             $"unknown level or compute unit '{owner}' (have: {string.Join(", ", arch.Storage.Select(l => l.Name).Concat(arch.Compute.Select(c => c.Name)))})");
+    }
+
+    /// <summary>A zero or infinite bandwidth would give infinite (or zero) cycles: refuse it.</summary>
+    private static double PositiveFinite(string key, double v)
+    {
+        if (!(v > 0) || double.IsInfinity(v)) throw new InputException(null, "--set " + key, $"must be a finite number > 0, found {Invariant.Num(v)}");
+        return v;
     }
 
     private static long PositiveLong(string key, double v)

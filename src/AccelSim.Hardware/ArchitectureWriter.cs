@@ -32,12 +32,17 @@ public static class ArchitectureWriter
             sb.AppendLine($"      mesh_x: {l.MeshX}");
             if (l.MultipleBuffering != 1) sb.AppendLine($"      multiple_buffering: {Invariant.Num(l.MultipleBuffering)}");
             if (l.MayHold is { } mh) sb.AppendLine($"      may_hold: [{string.Join(", ", mh.Select(Yaml.Str))}]");
-            sb.AppendLine("      energy:");
-            sb.AppendLine($"        read: {Invariant.Num(l.ReadEnergy.Value)}");
-            sb.AppendLine($"        write: {Invariant.Num(l.WriteEnergy.Value)}");
-            sb.AppendLine($"        update: {Invariant.Num(l.UpdateEnergy.Value)}");
-            if (l.LeakPerCycle.Value != 0) sb.AppendLine($"        leak: {Invariant.Num(l.LeakPerCycle.Value)}");
-            if (l.ReadEnergy.Source is { } es) sb.AppendLine($"        source: {Yaml.Str(es)}");
+            if (l.Pricing == BlockPricing.SharedVector) sb.AppendLine("      block_pricing: shared_vector");
+            if (l.EnergyKnown)
+            {
+                sb.AppendLine("      energy:");
+                sb.AppendLine($"        read: {Invariant.Num(l.ReadEnergy.Value)}");
+                sb.AppendLine($"        write: {Invariant.Num(l.WriteEnergy.Value)}");
+                sb.AppendLine($"        update: {Invariant.Num(l.UpdateEnergy.Value)}");
+                if (l.LeakPerCycle.Value != 0) sb.AppendLine($"        leak: {Invariant.Num(l.LeakPerCycle.Value)}");
+                if (l.ReadEnergy.Source is { } es) sb.AppendLine($"        source: {Yaml.Str(es)}");
+            }
+            else sb.AppendLine("      # no energy: none was given (energy results will be unavailable)");
             if (l.AreaUm2.Value != 0) sb.AppendLine($"      area_um2: {Invariant.Num(l.AreaUm2.Value)}");
         }
         sb.AppendLine("  compute:");
@@ -48,14 +53,23 @@ public static class ArchitectureWriter
             sb.AppendLine($"      instances: {c.Instances}");
             sb.AppendLine($"      mesh_x: {c.MeshX}");
             if (c.AreaUm2.Value != 0) sb.AppendLine($"      area_um2: {Invariant.Num(c.AreaUm2.Value)}");
-            sb.AppendLine("      actions:");
-            foreach (var (name, e) in c.ActionEnergy.OrderBy(kv => kv.Key, StringComparer.Ordinal))
-                sb.AppendLine(e.Source is { } s
-                    ? $"        {Yaml.Key(name)}: {{energy: {Invariant.Num(e.Value)}, source: {Yaml.Str(s)}}}"
-                    : $"        {Yaml.Key(name)}: {Invariant.Num(e.Value)}");
+            if (c.EnergyKnown && c.ActionEnergy.Count > 0)
+            {
+                sb.AppendLine("      actions:");
+                foreach (var (name, e) in c.ActionEnergy.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+                    sb.AppendLine(e.Source is { } s
+                        ? $"        {Yaml.Key(name)}: {{energy: {Invariant.Num(e.Value)}, source: {Yaml.Str(s)}}}"
+                        : $"        {Yaml.Key(name)}: {Invariant.Num(e.Value)}");
+            }
             sb.AppendLine("      operations:");
             foreach (var op in c.Operations)
             {
+                if (!c.HasEnergyFor(op.Kind))
+                {
+                    // Cycles only: an operation without action energies leaves energy unavailable when loaded back.
+                    sb.AppendLine($"        {Yaml.Key(op.Kind)}: {Invariant.Num(op.Cycles)}");
+                    continue;
+                }
                 var acts = string.Join(", ", op.Actions.Select(a => $"{Yaml.Key(a.Action)}: {Invariant.Num(a.Count)}"));
                 sb.Append($"        {Yaml.Key(op.Kind)}: {{cycles: {Invariant.Num(op.Cycles)}, actions: {{{acts}}}");
                 if (op.Source is { } s) sb.Append($", source: {Yaml.Str(s)}");

@@ -73,8 +73,8 @@ public static class MapReportWriter
         w.WriteNumber("evaluations", r.Outcome.Evaluations);
         w.WriteString("stop_reason", r.Outcome.StopReason.ToString().ToLowerInvariant());
         w.WriteNumber("cycles", rep.CyclesCeiling);
-        w.WriteNumber("energy_pJ", rep.EnergyPJ);
-        w.WriteNumber("edp", rep.EnergyDelayProduct);
+        if (rep.EnergyPJ is { } pj) w.WriteNumber("energy_pJ", pj); else w.WriteNull("energy_pJ");
+        if (rep.EnergyDelayProduct is { } edp) w.WriteNumber("edp", edp); else w.WriteNull("edp");
         w.WriteNumber("utilization", rep.Utilization);
         w.WriteNumber("offchip_bytes", rep.OffChipBytes);
         w.WriteNumber("tilings", r.Space.TilingCount);
@@ -114,7 +114,7 @@ public static class MapReportWriter
     {
         var header = $"Found by `accelsim map` ({r.Strategy} search, objective {r.Request.Objective}, seed {r.Request.Seed}, " +
                      $"{Invariant.Grouped(r.Outcome.Evaluations)} mappings priced) for {r.Report.Problem} on {r.Report.Architecture}:\n" +
-                     $"cycles {Invariant.Grouped(r.Report.CyclesCeiling)}, energy {Invariant.Sig(r.Report.EnergyPJ, 6)} pJ";
+                     $"cycles {Invariant.Grouped(r.Report.CyclesCeiling)}, energy {(r.Report.EnergyPJ is { } pj ? Invariant.Sig(pj, 6) + " pJ" : "n/a")}";
         return MappingLoader.ToYaml(r.Mapping, header);
     }
 }

@@ -27,6 +27,9 @@ public sealed record Objective(ImmutableArray<Metric> Metrics)
 
     public static Objective Edp { get; } = new(ImmutableArray.Create(Metric.Edp));
 
+    /// <summary>The first metric that needs energies (energy or edp), or null: such an objective needs energy tables.</summary>
+    public Metric? EnergyMetric => Metrics.Any(m => m is Metric.Energy or Metric.Edp) ? Metrics.First(m => m is Metric.Energy or Metric.Edp) : null;
+
     public static Objective Parse(string text)
     {
         var parts = text.Split(new[] { ',', ' ' }, StringSplitOptions.RemoveEmptyEntries);

@@ -36,7 +36,7 @@ public sealed record LevelReport(
 /// <summary>Energy of one component and action (pJ, all instances).</summary>
 public sealed record EnergyItem(string Component, string Action, double PicoJoules);
 
-/// <summary>What one mapping of one Einsum costs on one architecture.</summary>
+/// <summary>What one mapping of one Einsum costs on one architecture. Energy is null when it is unavailable.</summary>
 public sealed record CostReport(
     string Architecture,
     string Compute,
@@ -49,7 +49,7 @@ public sealed record CostReport(
     double Operations,
     int ComputeInstances,
     long BusyComputeUnits,
-    double EnergyPJ,
+    double? EnergyPJ,
     double ComputeEnergyPJ,
     double OffChipBytes,
     ImmutableArray<LevelReport> Levels,
@@ -59,6 +59,8 @@ public sealed record CostReport(
     /// <summary>Whole cycles (the analytical value rounded up).</summary>
     public long CyclesCeiling => (long)Math.Ceiling(Cycles - 1e-9);
     public double Seconds => Cycles / ClockHz;
-    public double EnergyDelayProduct => EnergyPJ * Cycles;
+    /// <summary>False when a component had no energy table: <see cref="EnergyPJ"/> is null and the per-level energies are meaningless.</summary>
+    public bool EnergyKnown => EnergyPJ is not null;
+    public double? EnergyDelayProduct => EnergyPJ * Cycles;
     public LevelReport Level(string name) => Levels.First(l => l.Name == name);
 }

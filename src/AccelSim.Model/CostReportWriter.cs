@@ -17,7 +17,9 @@ public static class CostReportWriter
         var bound = r.Levels.Where(l => l.BandwidthCycles >= r.Cycles - 1e-9 && l.BandwidthCycles > r.ComputeCycles).Select(l => l.Name).ToList();
         if (bound.Count > 0) sb.AppendLine($"Bound by      bandwidth of {string.Join(", ", bound)}");
         sb.AppendLine($"Utilization   {Invariant.Sig(r.Utilization)}  (spatial {Invariant.Sig(r.SpatialUtilization)}: {Invariant.Grouped(r.BusyComputeUnits)} of {Invariant.Grouped(r.ComputeInstances)} units busy)");
-        sb.AppendLine($"Energy        {Invariant.Sig(r.EnergyPJ)} pJ  ({Invariant.Sig(r.EnergyPJ / Math.Max(1, r.Operations))} pJ/point)");
+        sb.AppendLine(r.EnergyPJ is { } pj
+            ? $"Energy        {Invariant.Sig(pj)} pJ  ({Invariant.Sig(pj / Math.Max(1, r.Operations))} pJ/point)"
+            : "Energy        n/a (no energy table)");
         sb.AppendLine($"Off-chip      {Invariant.Sig(r.OffChipBytes)} bytes");
         sb.AppendLine();
         sb.AppendLine("Per level (counts per instance)");
@@ -25,22 +27,34 @@ public static class CostReportWriter
         foreach (var l in r.Levels)
         {
             rows.Add(new[] { l.Name, "", $"{Invariant.Grouped(l.CapacityUsed)}/{(l.CapacityWords is { } c ? Invariant.Grouped(c) : "-")}",
-                "", "", "", $"x{l.UtilizedInstances}/{l.Instances}", Invariant.Sig(l.EnergyPJ) });
+                "", "", "", $"x{l.UtilizedInstances}/{l.Instances}", Pj(r, l.EnergyPJ) });
             foreach (var t in l.Tensors.Where(t => t.Kept))
                 rows.Add(new[] { "", t.Tensor, Invariant.Grouped(t.TileWords), Invariant.Grouped(t.Reads), Invariant.Grouped(t.Fills),
-                    Invariant.Grouped(t.Updates), t.Multicast > 0 ? Invariant.Sig(t.Multicast) : "", Invariant.Sig(t.EnergyPJ) });
+                    Invariant.Grouped(t.Updates), t.Multicast > 0 ? Invariant.Sig(t.Multicast) : "", Pj(r, t.EnergyPJ) });
         }
         AppendTable(sb, rows);
         sb.AppendLine();
-        sb.AppendLine("Energy breakdown (pJ)");
-        var erows = new List<string[]> { new[] { "component", "action", "pJ", "share" } };
-        foreach (var e in r.Energy.Where(e => e.PicoJoules > 0))
-            erows.Add(new[] { e.Component, e.Action, Invariant.Sig(e.PicoJoules), Invariant.Sig(100 * e.PicoJoules / r.EnergyPJ, 3) + "%" });
-        AppendTable(sb, erows);
+        if (r.EnergyPJ is { } total)
+        {
+            sb.AppendLine("Energy breakdown (pJ)");
+            var erows = new List<string[]> { new[] { "component", "action", "pJ", "share" } };
+            foreach (var e in r.Energy.Where(e => e.PicoJoules > 0))
+                erows.Add(new[] { e.Component, e.Action, Invariant.Sig(e.PicoJoules), Invariant.Sig(100 * e.PicoJoules / total, 3) + "%" });
+            AppendTable(sb, erows);
+        }
+        else sb.AppendLine("Energy breakdown  n/a (no energy table)");
         sb.AppendLine();
         sb.AppendLine("Loop nest");
         foreach (var line in r.LoopNest.Split('\n', StringSplitOptions.RemoveEmptyEntries)) sb.Append("  ").AppendLine(line);
         return sb.ToString();
+    }
+
+    private static string Pj(CostReport r, double pj) => r.EnergyKnown ? Invariant.Sig(pj) : "n/a";
+
+    private static void WriteEnergy(Utf8JsonWriter w, string name, CostReport r, double? pj)
+    {
+        if (r.EnergyKnown && pj is { } v) w.WriteNumber(name, v);
+        else w.WriteNull(name);
     }
 
     private static void AppendTable(StringBuilder sb, List<string[]> rows)
@@ -70,7 +84,7 @@ public static class CostReportWriter
             w.WriteNumber("cycles", r.CyclesCeiling);
             w.WriteNumber("compute_cycles", r.ComputeCycles);
             w.WriteNumber("seconds", r.Seconds);
-            w.WriteNumber("energy_pJ", r.EnergyPJ);
+            WriteEnergy(w, "energy_pJ", r, r.EnergyPJ);
             w.WriteNumber("utilization", r.Utilization);
             w.WriteNumber("spatial_utilization", r.SpatialUtilization);
             w.WriteNumber("operations", r.Operations);
@@ -86,7 +100,7 @@ public static class CostReportWriter
                 w.WriteNumber("instances", l.Instances);
                 w.WriteNumber("utilized_instances", l.UtilizedInstances);
                 w.WriteNumber("bandwidth_cycles", l.BandwidthCycles);
-                w.WriteNumber("energy_pJ", l.EnergyPJ);
+                WriteEnergy(w, "energy_pJ", r, l.EnergyPJ);
                 w.WriteStartArray("tensors");
                 foreach (var t in l.Tensors.Where(t => t.Kept))
                 {
@@ -98,23 +112,27 @@ public static class CostReportWriter
                     w.WriteNumber("capacity_used", t.TileWords);
                     w.WriteNumber("partition", t.PartitionWords);
                     w.WriteNumber("multicast", t.Multicast);
-                    w.WriteNumber("energy_pJ", t.EnergyPJ);
+                    WriteEnergy(w, "energy_pJ", r, t.EnergyPJ);
                     w.WriteEndObject();
                 }
                 w.WriteEndArray();
                 w.WriteEndObject();
             }
             w.WriteEndArray();
-            w.WriteStartArray("energy");
-            foreach (var e in r.Energy)
+            if (!r.EnergyKnown) w.WriteNull("energy");
+            else
             {
-                w.WriteStartObject();
-                w.WriteString("component", e.Component);
-                w.WriteString("action", e.Action);
-                w.WriteNumber("pJ", e.PicoJoules);
-                w.WriteEndObject();
+                w.WriteStartArray("energy");
+                foreach (var e in r.Energy)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("component", e.Component);
+                    w.WriteString("action", e.Action);
+                    w.WriteNumber("pJ", e.PicoJoules);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
             }
-            w.WriteEndArray();
             w.WriteString("loop_nest", r.LoopNest);
             w.WriteStartArray("notes");
             foreach (var n in notes ?? Array.Empty<string>()) w.WriteStringValue(n);

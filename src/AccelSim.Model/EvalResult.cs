@@ -91,7 +91,10 @@ public sealed class EvalResult
     public double SpatialUtilization;
     public double ComputeEnergy;
     public double LeakEnergy;
+    /// <summary>Total energy (pJ); meaningless unless <see cref="EnergyKnown"/>.</summary>
     public double EnergyPJ;
+    /// <summary>False when a component on the path has no energy table: energy is then unavailable, not zero.</summary>
+    public bool EnergyKnown;
     public double OffChipBytes;
     public double Operations;
 

@@ -19,7 +19,9 @@ namespace AccelSim.Model;
 ///   counted per spatial fan-out level.
 /// * Output (read-write) tensor: updates = accesses from below; reads = updates - distinct points (first update
 ///   needs no read); fills include the first (cold) fill, as legacy Timeloop counts them.
-/// * Cycles = max(compute cycles, each level's traffic / bandwidth). Energy = block accesses x per-action energy.
+/// * Cycles = max(compute cycles, each level's traffic / bandwidth). Energy = block accesses x per-action energy
+///   (<see cref="BlockPricing"/>: per action, or legacy Timeloop's one ceil over a tensor's accesses); unknown
+///   (<see cref="EvalResult.EnergyKnown"/> false) when a component on the path has no energy table.
 /// </summary>
 public sealed class ModelContext
 {
@@ -48,6 +50,7 @@ public sealed class ModelContext
     private readonly int[] _wpe;          // [l*T + t] words per element
     private readonly double[] _bytesPerElement;
     private readonly bool[] _isDram;
+    private readonly bool[] _sharedVector;
     private readonly int _computeInstances;
     private readonly double _computeLeak;
 
@@ -95,6 +98,7 @@ public sealed class ModelContext
         _mayHold = new int[L];
         _wpe = new int[L * T];
         _isDram = new bool[L];
+        _sharedVector = new bool[L];
         _bytesPerElement = new double[T];
         for (int l = 0; l < L; l++)
         {
@@ -113,6 +117,7 @@ public sealed class ModelContext
             _instances[l] = lv.Instances;
             _mayHold[l] = CompactMapping.AllowedMask(lv, problem);
             _isDram[l] = lv.IsDram;
+            _sharedVector[l] = lv.Pricing == BlockPricing.SharedVector;
             for (int t = 0; t < T; t++)
             {
                 var bits = problem.Tensors[t].WordBits ?? lv.WordBits;
@@ -135,7 +140,15 @@ public sealed class ModelContext
         }
         CyclesPerPoint = cycles;
         EnergyPerPoint = energy;
+        ComponentsWithoutEnergy = path.ComponentsWithoutEnergy(problem.OpsPerPoint.Where(o => o.Count > 0).Select(o => o.Kind));
+        EnergyKnown = ComponentsWithoutEnergy.Count == 0;
     }
+
+    /// <summary>False when a level or the compute unit on the path has no energy: results then carry no energy.</summary>
+    public bool EnergyKnown { get; }
+
+    /// <summary>The path's components that have no energy (empty when <see cref="EnergyKnown"/>).</summary>
+    public IReadOnlyList<string> ComponentsWithoutEnergy { get; }
 
     public EvalResult CreateResult() => new(L, D, T, R);
 
@@ -215,9 +228,22 @@ public sealed class ModelContext
             {
                 int i = l * T + t;
                 long w = _wpe[i], b = _block[l];
-                r.ReadEnergy[i] = inst * CeilDiv(r.Reads[i] * w, b) * _eRead[l];
-                r.FillEnergy[i] = inst * CeilDiv(r.Fills[i] * w, b) * _eWrite[l];
-                r.UpdateEnergy[i] = inst * CeilDiv(r.Updates[i] * w, b) * _eUpdate[l];
+                if (_sharedVector[l])
+                {
+                    // One ceil over all of the tensor's accesses, shared out in proportion to each action's count
+                    // (legacy Timeloop's "Energy (per-scalar-access)" is the same ratio).
+                    long all = r.Reads[i] + r.Fills[i] + r.Updates[i];
+                    double perAccess = all > 0 ? inst * (double)CeilDiv(all * w, b) / all : 0;
+                    r.ReadEnergy[i] = perAccess * r.Reads[i] * _eRead[l];
+                    r.FillEnergy[i] = perAccess * r.Fills[i] * _eWrite[l];
+                    r.UpdateEnergy[i] = perAccess * r.Updates[i] * _eUpdate[l];
+                }
+                else
+                {
+                    r.ReadEnergy[i] = inst * CeilDiv(r.Reads[i] * w, b) * _eRead[l];
+                    r.FillEnergy[i] = inst * CeilDiv(r.Fills[i] * w, b) * _eWrite[l];
+                    r.UpdateEnergy[i] = inst * CeilDiv(r.Updates[i] * w, b) * _eUpdate[l];
+                }
                 energy += r.ReadEnergy[i] + r.FillEnergy[i] + r.UpdateEnergy[i];
                 if (_isDram[l]) offchip += inst * (double)(r.Reads[i] + r.Fills[i] + r.Updates[i]) * _bytesPerElement[t];
             }
@@ -227,6 +253,7 @@ public sealed class ModelContext
         r.ComputeEnergy = r.Operations * EnergyPerPoint;
         r.LeakEnergy = _computeLeak * _computeInstances * cycles;
         r.EnergyPJ = energy + r.ComputeEnergy + r.LeakEnergy;
+        r.EnergyKnown = EnergyKnown;
         r.OffChipBytes = offchip;
         return true;
     }

@@ -18,7 +18,8 @@ public sealed record EvalRequest(
 /// <summary>The spatial-array engine behind `accelsim eval`: loads specs in any supported dialect and runs the model.</summary>
 public static class SpatialEvaluation
 {
-    public sealed record Outcome(CostReport Report, IReadOnlyList<string> Notes);
+    /// <summary>The report, notes for the output, and warnings for stderr (e.g. energy unavailable).</summary>
+    public sealed record Outcome(CostReport Report, IReadOnlyList<string> Notes, IReadOnlyList<string> Warnings);
 
     /// <summary>True when the architecture file is one this engine reads (AccelSim spatial or Timeloop).</summary>
     public static bool Accepts(string archFile) => SpecFiles.IsSpatialArchitecture(archFile);
@@ -36,7 +37,10 @@ public static class SpatialEvaluation
         if (req.MappingFile is null)
             throw new InputException(null, "--mapping", "a mapping file is required (write one, or let `accelsim map` find one)");
         var mapping = SpecFiles.LoadMapping(req.MappingFile, loaded, problem);
-        return new Outcome(CostModel.Evaluate(arch, problem, mapping), notes);
+        var report = CostModel.Evaluate(arch, problem, mapping);
+        var path = CostModel.PathFor(arch, problem, mapping.Compute);
+        var warning = loaded.EnergyWarning(path.ComponentsWithoutEnergy(problem.OpsPerPoint.Where(o => o.Count > 0).Select(o => o.Kind)));
+        return new Outcome(report, notes, warning is null ? Array.Empty<string>() : new[] { warning });
     }
 
     /// <summary>`LEVEL.FIELD=VALUE` and `clock_hz=VALUE` change the architecture; other `--set` names are workload parameters.</summary>

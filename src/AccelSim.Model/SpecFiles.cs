@@ -10,7 +10,21 @@ namespace AccelSim.Model;
 public enum ArchDialect { AccelSim, TimeloopV02, TimeloopV04, Unknown }
 
 /// <summary>An architecture as read from a file, with the Timeloop translation details when it came from Timeloop.</summary>
-public sealed record LoadedArchitecture(Architecture Architecture, ArchDialect Dialect, TimeloopArchitecture? Timeloop, string? Note);
+public sealed record LoadedArchitecture(Architecture Architecture, ArchDialect Dialect, TimeloopArchitecture? Timeloop, string? Note,
+    bool ErtGiven = false)
+{
+    /// <summary>
+    /// The one-line warning for results without energy ("no energy table for X: energy unavailable"), or null when
+    /// every component in <paramref name="components"/> has energies.
+    /// </summary>
+    public string? EnergyWarning(IEnumerable<string> components)
+    {
+        var names = components.Distinct().ToList();
+        if (names.Count == 0) return null;
+        var hint = Timeloop is not null && !ErtGiven ? " (give Timeloop's Accelergy ERT with --ert)" : "";
+        return $"no energy table for {string.Join(", ", names)}: energy unavailable{hint}";
+    }
+}
 
 /// <summary>Loads architecture, problem and mapping files in any supported dialect (detected from content).</summary>
 public static class SpecFiles
@@ -42,8 +56,8 @@ public static class SpecFiles
                     ert = ErtFile.Load(ertPath, art != ertPath ? art : null);
                 }
                 var tl = TimeloopArchitectureReader.Read(root, ert);
-                var note = ert is null ? "no ERT given (--ert): Timeloop components have zero energy" : null;
-                return new LoadedArchitecture(tl.Architecture, tl.Dialect == "timeloop-v0.4" ? ArchDialect.TimeloopV04 : ArchDialect.TimeloopV02, tl, note);
+                return new LoadedArchitecture(tl.Architecture, tl.Dialect == "timeloop-v0.4" ? ArchDialect.TimeloopV04 : ArchDialect.TimeloopV02, tl,
+                    null, ert is not null);
             }
             default:
                 throw root.Error("not an architecture this engine reads (expected AccelSim `architecture: {storage, compute}` or Timeloop `architecture: {subtree|nodes}`)");

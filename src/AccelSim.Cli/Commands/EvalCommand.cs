@@ -63,6 +63,7 @@ public static class EvalCommand
     private static int RunSpatial(ParseResult parse, EvalRequest request, TextWriter stdout, TextWriter stderr, bool json)
     {
         var outcome = SpatialEvaluation.Run(request);
+        foreach (var w in outcome.Warnings) stderr.WriteLine("warning: " + w);
         stdout.Write(json ? CostReportWriter.Json(outcome.Report, outcome.Notes) + "\n" : CostReportWriter.Text(outcome.Report, outcome.Notes));
         return ExitCodes.Ok;
     }

@@ -64,6 +64,15 @@ public static class MapCommand
             var problems = LoadProblems(parse.GetValue(workload)!, parse.GetValue(einsum), workloadSets, parse.GetValue(model), architecture,
                 parse.GetValue(compute), notes);
             var obj = Objective.Parse(parse.GetValue(objective)!);
+            var withoutEnergy = problems.SelectMany(p => CostModel.PathFor(architecture, p, parse.GetValue(compute))
+                .ComponentsWithoutEnergy(p.OpsPerPoint.Where(o => o.Count > 0).Select(o => o.Kind))).ToList();
+            if (loaded.EnergyWarning(withoutEnergy) is { } energyWarning)
+            {
+                if (obj.EnergyMetric is { } needsEnergy)
+                    throw new InputException(null, "--objective", $"{Objective.Name(needsEnergy)} needs energies, but there is {energyWarning}; " +
+                                                                   "use --objective cycles (or dram)");
+                stderr.WriteLine("warning: " + energyWarning);
+            }
             var strategy = SearchStrategies.Create(parse.GetValue(search)!).Name;
             var b = parse.GetValue(budget);
             if (b is <= 0) throw new InputException(null, "--budget", $"must be > 0, found {b}");

@@ -37,17 +37,17 @@ public sealed record MapperCrossCheck(
     MapResult SameKeeps)
 {
     /// <summary>Template energy over the free mapper's best (1 = as good; &gt; 1: the mapper found less energy).</summary>
-    public double FreeEnergyRatio => Template.EnergyPJ / Free.Report.EnergyPJ;
+    public double FreeEnergyRatio => Template.EnergyPJ!.Value / Free.Report.EnergyPJ!.Value;
 
     /// <summary>Template energy over the best mapping with the template's keeps.</summary>
-    public double SameKeepsEnergyRatio => Template.EnergyPJ / SameKeeps.Report.EnergyPJ;
+    public double SameKeepsEnergyRatio => Template.EnergyPJ!.Value / SameKeeps.Report.EnergyPJ!.Value;
 
     /// <summary>A few lines for logs: cycles (compute cycles), energy, utilisation of the three, search effort.</summary>
     public string Summary()
     {
         static string Line(string what, CostReport r) =>
             $"  {what}: cycles {Invariant.Sig(r.Cycles, 7)} (compute {Invariant.Sig(r.ComputeCycles, 7)}, spatial util {Invariant.Sig(r.SpatialUtilization, 4)}), " +
-            $"energy {Invariant.Sig(r.EnergyPJ, 6)} pJ";
+            $"energy {(r.EnergyPJ is { } pj ? Invariant.Sig(pj, 6) + " pJ" : "n/a")}";
         static string Search(MapResult m) =>
             $" [{m.Request.Objective}, {Invariant.Grouped(m.Evaluations)} evaluations, {Invariant.Sig(m.Elapsed.TotalSeconds, 3)} s]";
         return $"{Architecture} {Einsum} seq_len={Invariant.Num(SeqLen)}\n" +

@@ -24,7 +24,9 @@ public sealed record ErtFile(string File, ImmutableDictionary<string, ImmutableA
             {
                 var e = a.Opt("energy") ?? a.Opt("max_energy");
                 if (e is null) continue;
-                actions.Add((a.Req("name").Text, e.AsDouble()));
+                var pj = e.AsDouble();
+                if (!(pj >= 0) || double.IsInfinity(pj)) throw e.Error($"must be a finite energy >= 0 pJ, found {Invariant.Num(pj)}");
+                actions.Add((a.Req("name").Text, pj));
             }
             tables[name] = actions.ToImmutable();
         }
@@ -48,26 +50,38 @@ public sealed record ErtFile(string File, ImmutableDictionary<string, ImmutableA
     }
 
     /// <summary>
-    /// Legacy Timeloop charges every scalar access of a buffer (read, fill, update) at one "vector access energy",
-    /// the largest read/write energy in the component's ERT entry (e.g. 102.865 pJ for the tutorial's GlobalBuffer,
-    /// whose random read is 102.865 and random write 96.301).
+    /// Legacy Timeloop's one "vector access energy" of a component: the most expensive action of its ERT entry,
+    /// over every action and every argument combination (Timeloop v0.x/v1, src/model/topology.cpp,
+    /// Topology::Specs::ParseAccelergyERT: "Find the most expensive action as the unit cost"; buffer.cpp
+    /// BufferLevel::ComputeBufferEnergy then charges every read, fill and update at it). For the tutorial's
+    /// GlobalBuffer that is the random read, 102.865 pJ, although its random write is 96.301 pJ.
     /// </summary>
-    public double? VectorAccessEnergy(string component)
+    public double? MaxEnergy(string component)
     {
-        if (!Tables.TryGetValue(component, out var acts)) return null;
-        double best = -1;
-        foreach (var (a, e) in acts)
-            if (a is "read" or "write" or "update" && e > best) best = e;
-        return best >= 0 ? best : null;
+        if (!Tables.TryGetValue(component, out var acts) || acts.Length == 0) return null;
+        return acts.Max(a => a.Energy);
     }
 
-    /// <summary>Energy of one compute action: mac_random (legacy intmac), compute (v0.4), else the largest action.</summary>
-    public double? ComputeEnergy(string component)
+    /// <summary>
+    /// The energy of the first of <paramref name="names"/> the component's entry has (largest over its argument
+    /// combinations), as Timeloop v2+ looks actions up (include/model/topology.hpp, storageOperationMappings).
+    /// </summary>
+    public double? ActionEnergy(string component, params string[] names)
     {
         if (!Tables.TryGetValue(component, out var acts)) return null;
-        foreach (var pref in new[] { "mac_random", "compute", "mac" })
+        foreach (var n in names)
+        {
+            double best = -1;
             foreach (var (a, e) in acts)
-                if (a == pref) return e;
-        return acts.Where(x => x.Action != "idle" && x.Action != "leak").Select(x => x.Energy).DefaultIfEmpty(0).Max();
+                if (a == n && e > best) best = e;
+            if (best >= 0) return best;
+        }
+        return null;
     }
+
+    /// <summary>
+    /// Energy of one compute action in Timeloop v2+: the first of mac_random, mult_random, mac, mult, compute
+    /// (include/model/topology.hpp, arithmeticOperationMappings["random_compute"]).
+    /// </summary>
+    public double? ComputeEnergy(string component) => ActionEnergy(component, "mac_random", "mult_random", "mac", "mult", "compute");
 }

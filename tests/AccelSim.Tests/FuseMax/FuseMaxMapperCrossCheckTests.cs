@@ -117,7 +117,7 @@ public class FuseMaxMapperCrossCheckTests(ITestOutputHelper output)
         var six = FuseMaxMapperCrossCheck.Run(FuseMaxStudy.ArchPath(RepoPaths.Root, arch), FuseMaxStudy.ModelPath(RepoPaths.Root, "bert-base.yaml"),
             1024, einsum, Search with { Budget = 200 }, new Dictionary<string, string> { ["batch"] = "2", ["heads"] = "3" });
         Assert.Equal(6 * one.Template.ComputeCycles, six.Template.ComputeCycles);
-        Assert.Equal(6 * one.Template.EnergyPJ, six.Template.EnergyPJ, 6 * one.Template.EnergyPJ * 1e-12);
+        Assert.Equal(6 * one.Template.EnergyPJ!.Value, six.Template.EnergyPJ!.Value, 6 * one.Template.EnergyPJ.Value * 1e-12);
     }
 
     /// <summary>The template priced here is the cascade's own: same operations and compute cycles as its EinsumCost.</summary>

@@ -68,15 +68,24 @@ public class TimeloopGoldenTests
                 Assert.Equal((where, "updates", s.Updates), (where, "updates", t.Updates));
                 Assert.Equal((where, "tile", s.UtilizedCapacity), (where, "tile", t.TileWords));
                 Assert.Equal((where, "instances", s.UtilizedInstances), (where, "instances", ours.UtilizedInstances));
+                Assert.True(WithinRelative(t.EnergyPJ, s.EnergyTotal, 0.005, 0.01),
+                    $"{where} energy: ours {t.EnergyPJ:F2} pJ, Timeloop {s.EnergyTotal:F2} pJ");
                 compared++;
             }
             foreach (var t in ours.Tensors.Where(x => x.Kept))
                 Assert.True(level.Tensors.ContainsKey(t.Tensor), $"{level.Name}.{t.Tensor} is kept by us but bypassed by Timeloop");
         }
         Assert.True(compared > 0);
-        var energy = report.EnergyPJ;
-        Assert.InRange(energy, expected.TotalEnergy * 0.99, expected.TotalEnergy * 1.01);
+        var mac = expected.Levels.Single(l => l.IsArithmetic);
+        Assert.True(WithinRelative(report.ComputeEnergyPJ, mac.ArithmeticEnergy, 0.005, 0.01),
+            $"{mac.Name} energy: ours {report.ComputeEnergyPJ:F2} pJ, Timeloop {mac.ArithmeticEnergy:F2} pJ");
+        Assert.True(report.EnergyPJ is { } energy && WithinRelative(energy, expected.TotalEnergy, 0.005, 0),
+            $"total energy: ours {report.EnergyPJ} pJ, Timeloop {expected.TotalEnergy:F2} pJ");
     }
+
+    /// <summary>|actual - expected| within a relative band plus an absolute slack for stats.txt's two printed decimals.</summary>
+    private static bool WithinRelative(double actual, double expected, double relative, double absolute) =>
+        Math.Abs(actual - expected) <= relative * Math.Abs(expected) + absolute;
 }
 
 /// <summary>
