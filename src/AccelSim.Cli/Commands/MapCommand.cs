@@ -68,10 +68,17 @@ public static class MapCommand
                 .ComponentsWithoutEnergy(p.OpsPerPoint.Where(o => o.Count > 0).Select(o => o.Kind))).ToList();
             if (loaded.EnergyWarning(withoutEnergy) is { } energyWarning)
             {
-                if (obj.EnergyMetric is { } needsEnergy)
+                bool objectiveGiven = parse.GetResult(objective) is { Implicit: false };
+                if (obj.EnergyMetric is { } needsEnergy && objectiveGiven)
                     throw new InputException(null, "--objective", $"{Objective.Name(needsEnergy)} needs energies, but there is {energyWarning}; " +
                                                                    "use --objective cycles (or dram)");
                 stderr.WriteLine("warning: " + energyWarning);
+                if (obj.EnergyMetric is not null)
+                {
+                    // The default objective (edp) cannot be computed without energies: search for cycles instead, and say so.
+                    obj = Objective.Parse("cycles");
+                    stderr.WriteLine("warning: the default objective edp needs energies; minimising cycles instead");
+                }
             }
             var strategy = SearchStrategies.Create(parse.GetValue(search)!).Name;
             var b = parse.GetValue(budget);
