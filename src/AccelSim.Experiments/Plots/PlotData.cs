@@ -13,7 +13,7 @@ internal static class PlotData
     {
         var c = t.Column(column, field);
         if (t.IsNumeric(c) && Enumerable.Range(0, t.Count).Any(r => double.IsFinite(t.Number(r, c)))) return;
-        var text = Enumerable.Range(0, t.Count).FirstOrDefault(r => t.Text(r, c).Length > 0 && !double.IsFinite(t.Number(r, c)), -1);
+        var text = Enumerable.Range(0, t.Count).FirstOrDefault(r => t.Text(r, c).Length > 0 && !Invariant.TryParseDouble(t.Text(r, c), out _), -1);
         var problem = text >= 0
             ? $"column '{t.Name(column)}' is not numeric (a plotted row has '{Clip(t.Text(text, c))}'); choose a numeric column"
             : $"column '{t.Name(column)}' has no numeric values in the plotted rows";
