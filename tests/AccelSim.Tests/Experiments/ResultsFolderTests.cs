@@ -417,3 +417,20 @@ public class ResultsFolderTests
         Assert.Equal("unclosed quote in field 2 (opened at column 3)", problem);
     }
 }
+
+public class ResultTableCsvTests
+{
+    [Theory]
+    [InlineData("a,b\n1,\"x\n2,y\n", "unclosed")]
+    [InlineData("a,b\n1,x\"y\n", "quote")]
+    [InlineData("a,b\n1,\"x\"y\n", "quote")]
+    [InlineData("a,b\n1\n", "1 fields")]
+    public void MalformedCsvIsALocatedInputError(string text, string contains)
+    {
+        using var dir = new TempDir();
+        var path = dir.Write("t.csv", text);
+        var e = Assert.Throws<AccelSim.Core.InputException>(() => AccelSim.Experiments.Results.ResultTable.Load(path));
+        Assert.Matches("^" + System.Text.RegularExpressions.Regex.Escape(path) + @":\d+:\d+: ", e.OneLine);
+        Assert.Contains(contains, e.OneLine);
+    }
+}
