@@ -9,7 +9,7 @@ namespace AccelSim.Experiments.Plots;
 /// Builds and saves plots of a <see cref="ResultTable"/>. This is the API other verbs use:
 /// <code>
 /// var table = ResultTable.Load("results/fusemax/attention.csv");
-/// PlotFactory.Render(table, new PlotRequest { Kind = PlotKind.Speedup, X = "seq_len", Group = "arch",
+/// PlotFactory.Render(table, new PlotRequest { Kind = PlotKind.Speedup, X = "seq_len", Group = "arch", MeanOver = ["model"],
 ///     Y = ["latency_s"], Baseline = [new("arch", "flat")] }, "results/fusemax/speedup.png");
 /// </code>
 /// Failed rows (non-empty `error`) are left out; `Where` filters apply first.
