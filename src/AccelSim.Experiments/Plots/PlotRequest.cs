@@ -130,7 +130,7 @@ public sealed record PlotRequest
     /// <summary>Reads a plot entry of a sweep file's `plots:` list.</summary>
     public static PlotRequest FromYaml(YNode node)
     {
-        node.ExpectOnlyKeys("kind", "x", "y", "group", "where", "baseline", "title", "peak", "bandwidth", "file",
+        node.ExpectOnlyKeys("kind", "x", "y", "group", "where", "mean_over", "baseline", "title", "peak", "bandwidth", "file",
             "x_scale", "y_scale", "width", "height");
         var kindNode = node.Req("kind");
         var request = new PlotRequest
@@ -140,6 +140,7 @@ public sealed record PlotRequest
             Y = node.Opt("y") is { IsNull: false } y ? [.. y.ItemsOrSingle.Select(i => i.Text)] : [],
             Group = node.OptString("group"),
             Where = ReadAssignments(node.Opt("where")),
+            MeanOver = node.Opt("mean_over") is { IsNull: false } m ? [.. m.ItemsOrSingle.Select(i => i.Text)] : [],
             Baseline = ReadAssignments(node.Opt("baseline")),
             Title = node.OptString("title"),
             Peak = node.OptString("peak"),

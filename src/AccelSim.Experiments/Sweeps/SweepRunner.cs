@@ -235,7 +235,8 @@ public static class SweepRunner
 
         var completed = !aborted && recovered.Rows + evaluated == shardPoints;
         var interrupted = !completed && !aborted;
-        if (completed) ResultsFile.Canonicalize(resultsPath, RowRules.For(spec, options.Shard));
+        // The rows were just checked (resumed ones) or written under the lock: shape, index and duplicates suffice.
+        if (completed) ResultsFile.Canonicalize(resultsPath, RowRules.For(spec, options.Shard) with { CheckPoint = null });
         progress.Finish(evaluated, failed, interrupted || aborted);
         return new SweepRunResult(resultsPath, shardPoints, recovered.Rows, evaluated, failed, completed, interrupted,
             clock.Elapsed, firstError, firstErrorIsInput, aborted, recovered.TornBytes);

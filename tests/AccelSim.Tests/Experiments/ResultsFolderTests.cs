@@ -434,3 +434,23 @@ public class ResultTableCsvTests
         Assert.Contains(contains, e.OneLine);
     }
 }
+
+public class MergeTornTailTests
+{
+    [Fact]
+    public void AShardKilledMidRowMergesWithoutItsTornRow()
+    {
+        using var dir = new TempDir();
+        var spec = Fixtures.LoadPoly(dir, new PolyEvaluator());
+        var shards = new[] { dir.File("s0"), dir.File("s1") };
+        for (var i = 0; i < 2; i++)
+            Assert.True(SweepRunner.Run(spec, new PolyEvaluator(), new SweepRunOptions(shards[i]) { Shard = new ShardSpec(i, 2) }).Completed);
+        var results = Path.Combine(shards[1], "results.csv");
+        var lines = File.ReadAllLines(results);
+        // The last row torn inside its quoted text metric, as a kill -9 leaves it.
+        File.WriteAllText(results, string.Join("\n", lines[..^1]) + "\n" + lines[^1][..(lines[^1].IndexOf('"') + 3)]);
+        var merged = SweepMerger.Merge(shards, dir.File("merged"));
+        Assert.Equal(1, merged.Missing);
+        Assert.Equal(int.Parse(lines[^1][..lines[^1].IndexOf(',')], Invariant.Culture), merged.MissingRanges.Single().From);
+    }
+}
