@@ -29,6 +29,12 @@ public static class PlotCommand
         var group = new Option<string?>("--group") { Description = "series column (one colour per value)", HelpName = "COLUMN" };
         var baseline = new Option<string[]>("--baseline") { Description = "speedup baseline, COLUMN=VALUE (default: the sweep's)", HelpName = "COLUMN=VALUE", Arity = ArgumentArity.ZeroOrMore };
         var where = new Option<string[]>("--where") { Description = "keep rows with COLUMN=VALUE (repeatable)", HelpName = "COLUMN=VALUE", Arity = ArgumentArity.ZeroOrMore };
+        var meanOver = new Option<string[]>("--mean-over")
+        {
+            Description = "parameter column(s) a bar or line point may average over; rows that differ in any other unnamed parameter are refused",
+            HelpName = "COLUMN",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
         var peak = new Option<string?>("--peak") { Description = "roofline peak compute: FLOP/s or a column (default: column peak_flops)", HelpName = "FLOPS|COLUMN" };
         var bandwidth = new Option<string?>("--bandwidth") { Description = "roofline memory bandwidth: B/s or a column (default: column memory_bandwidth)", HelpName = "BPS|COLUMN" };
         var title = new Option<string?>("--title") { Description = "plot title" };
@@ -42,10 +48,14 @@ public static class PlotCommand
         var command = new Command("plot",
             "Plot a results table: speedup (grouped bars over a baseline), energy (stacked breakdown), utilization,\n" +
             "roofline (log-log), pareto (front highlighted), parity (predicted vs measured, +-10% band) or line.\n" +
+            "A bar or point never blends rows that differ in a parameter it was not told about: name it with --x, --group,
+" +
+            "--where or --mean-over.
+" +
             "Example: accelsim plot speedup --in results/roofline-attention --x query_len --group arch --baseline arch=a100 --where fused=true " +
             "--out results/roofline-attention/speedup.png   # after the `accelsim sweep` example that writes results/roofline-attention")
         {
-            kind, input, x, y, group, baseline, where, peak, bandwidth, title, xScale, yScale, width, height, outOption, json,
+            kind, input, x, y, group, baseline, where, meanOver, peak, bandwidth, title, xScale, yScale, width, height, outOption, json,
         };
         command.SetAction(parse =>
         {
@@ -64,6 +74,7 @@ public static class PlotCommand
                 Group = parse.GetValue(group),
                 Baseline = [.. CommonOptions.ParseAssignments(parse.GetValue(baseline), "--baseline")],
                 Where = [.. CommonOptions.ParseAssignments(parse.GetValue(where), "--where")],
+                MeanOver = [.. (parse.GetValue(meanOver) ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))],
                 Peak = parse.GetValue(peak),
                 Bandwidth = parse.GetValue(bandwidth),
                 Title = parse.GetValue(title),

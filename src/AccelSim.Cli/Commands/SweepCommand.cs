@@ -51,8 +51,12 @@ public static class SweepCommand
             var evaluator = engines.Get(spec.Engine, spec.EngineLocation);
             var outDir = parse.GetValue(outOption) ?? Path.Combine("results", spec.Name);
             var shardSpec = parse.GetValue(shard) is { } s ? ShardSpec.Parse(s) : null;
+            // Held until the command ends (the report is written into the folder too); the OS releases it if
+            // this process dies, so a later --resume needs no cleanup.
+            using var folderLock = ResultsFolderLock.Acquire(outDir);
             var options = new SweepRunOptions(outDir)
             {
+                HeldLock = folderLock,
                 Jobs = parse.GetValue(jobs),
                 Shard = shardSpec,
                 Resume = parse.GetValue(resume),

@@ -30,13 +30,21 @@ public static class ValidateCommand
             stdout.Write(text);
             if (parse.GetValue(outDir) is { } dir)
             {
-                Directory.CreateDirectory(dir);
                 var csvPath = Path.Combine(dir, "validation.csv");
-                File.WriteAllText(csvPath, Validator.ToCsv(set, summary));
                 var pngPath = Path.Combine(dir, "parity.png");
-                ParityPlot.Save(summary, pngPath);
                 var textPath = Path.Combine(dir, "summary.txt");
-                File.WriteAllText(textPath, text);
+                try
+                {
+                    Directory.CreateDirectory(dir);
+                    File.WriteAllText(csvPath, Validator.ToCsv(set, summary));
+                    ParityPlot.Save(summary, pngPath);
+                    File.WriteAllText(textPath, text);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw new AccelSim.Core.InputException(AccelSim.Core.SourceLocation.FileOnly(dir), "--out",
+                        "cannot write the validation files: " + e.Message.ReplaceLineEndings(" "));
+                }
                 stdout.WriteLine($"wrote {csvPath}, {pngPath} and {textPath}");
             }
             return summary.Results.Any(r => r.Predicted) ? ExitCodes.Ok : ExitCodes.Failure;

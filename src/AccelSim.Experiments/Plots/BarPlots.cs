@@ -32,6 +32,12 @@ internal static class BarPlots
         var groups = gCol < 0 ? [""] : t.Distinct(gCol).Where(g => !Same(g, baselineGroupValue)).ToList();
         if (groups.Count == 0)
             throw new InputException(SourceLocation.FileOnly(t.Source), "--group", "only the baseline is left to plot");
+        PlotData.RequireNumeric(t, y, "--y");
+        PlotData.RefuseBlending(t, r, "speedup", Enumerable.Range(0, t.Count), row =>
+            comparison.IsBaselineRow(row) || (gCol >= 0 && Same(t.Text(row, gCol), baselineGroupValue))
+                ? null
+                : (Key(t, row, xCol, gCol), PlotData.Label(t, (xCol, xCol < 0 ? "" : t.Text(row, xCol)), (gCol, gCol < 0 ? "" : t.Text(row, gCol)))),
+            x, group);
 
         var series = groups.Select(g => categories.Select(c => Stats.GeoMean(
             Enumerable.Range(0, t.Count)
@@ -45,11 +51,11 @@ internal static class BarPlots
         var line = plot.Add.HorizontalLine(1, PaperStyle.LineWidth, Colors.Black, LinePattern.Dashed);
         line.LegendText = "baseline (" + comparison.Label + ")";
 
-        PaperStyle.Apply(plot, r.Title ?? $"{PaperStyle.Humanize(y, t.Info(y))} speedup over {comparison.Label}",
+        PaperStyle.Apply(plot, r.Title ?? $"{PaperStyle.Humanize(y, t.Info(y))} speedup over {comparison.Label}{PlotData.MeanNote(t, r, geometric: true)}",
             x is null ? "" : ResultTable.ShortName(t.Name(x)),
             $"Speedup over {comparison.Label} (×)");
         PaperStyle.CategoryTicks(plot, categories);
-        FinishBars(plot, series.SelectMany(v => v), showLegend: true);
+        FinishBars(t, "speedup", plot, series.SelectMany(v => v), showLegend: true);
     }
 
     public static void Energy(Plot plot, ResultTable t, PlotRequest r)
@@ -59,6 +65,10 @@ internal static class BarPlots
         var xCol = t.Column(x);
         var gCol = r.Group is null ? -1 : t.Column(r.Group);
         var categories = Categories(t, xCol, gCol);
+        foreach (var y in ys) PlotData.RequireNumeric(t, y, "--y");
+        PlotData.RefuseBlending(t, r, "energy", Enumerable.Range(0, t.Count),
+            row => (Key(t, row, xCol, gCol), PlotData.Label(t, (xCol, t.Text(row, xCol)), (gCol, gCol < 0 ? "" : t.Text(row, gCol)))),
+            x, r.Group);
 
         var unit = t.Info(ys[0]).Unit;
         var values = ys.Select(y =>
@@ -92,9 +102,10 @@ internal static class BarPlots
             series.LegendText = PaperStyle.Humanize(ys[k], t.Info(ys[k]));
             series.Color = PaperStyle.Colour(k);
         }
-        PaperStyle.Apply(plot, r.Title ?? "Energy breakdown", XLabel(t, x, r.Group), PaperStyle.AxisLabel("Energy", shownUnit));
+        PaperStyle.Apply(plot, r.Title ?? "Energy breakdown" + PlotData.MeanNote(t, r, geometric: false), XLabel(t, x, r.Group),
+            PaperStyle.AxisLabel("Energy", shownUnit));
         PaperStyle.CategoryTicks(plot, [.. categories.Select(c => c.Label)]);
-        FinishBars(plot, bases, showLegend: true);
+        FinishBars(t, "energy", plot, values.SelectMany(v => v), showLegend: true, max: bases.DefaultIfEmpty(0).Max());
     }
 
     public static void Utilization(Plot plot, ResultTable t, PlotRequest r)
@@ -107,6 +118,10 @@ internal static class BarPlots
         var gCol = r.Group is null ? -1 : t.Column(r.Group);
         var categories = t.Distinct(xCol);
         var groups = gCol < 0 ? [""] : t.Distinct(gCol);
+        foreach (var y in ys) PlotData.RequireNumeric(t, y, "--y");
+        PlotData.RefuseBlending(t, r, "utilization", Enumerable.Range(0, t.Count),
+            row => (Key(t, row, xCol, gCol), PlotData.Label(t, (xCol, t.Text(row, xCol)), (gCol, gCol < 0 ? "" : t.Text(row, gCol)))),
+            x, r.Group);
 
         // Utilisation is reported as a fraction; show percent.
         var fraction = ys.All(y => t.Numbers(t.Column(y)).Where(double.IsFinite).DefaultIfEmpty(0).Max() <= 1.0001);
@@ -124,9 +139,10 @@ internal static class BarPlots
             }
         for (var s = 0; s < series.Count; s++) AddGroupedSeries(plot, labels[s], s, series.Count, series[s]);
 
-        PaperStyle.Apply(plot, r.Title ?? "Utilisation per array", ResultTable.ShortName(t.Name(x)),
+        PaperStyle.Apply(plot, r.Title ?? "Utilisation per array" + PlotData.MeanNote(t, r, geometric: false), ResultTable.ShortName(t.Name(x)),
             fraction ? "Utilisation (% of peak)" : "Utilisation");
         PaperStyle.CategoryTicks(plot, categories);
+        RequireSomeValue(t, "utilization", series.SelectMany(v => v));
         var max = series.SelectMany(v => v).Where(double.IsFinite).DefaultIfEmpty(0).Max();
         plot.Axes.SetLimitsY(0, Math.Max(fraction ? 100 : max, max) * 1.08);
         plot.Axes.SetLimitsX(-0.6, categories.Count - 0.4);
@@ -156,13 +172,28 @@ internal static class BarPlots
         series.Color = PaperStyle.Colour(s);
     }
 
-    private static void FinishBars(Plot plot, IEnumerable<double> values, bool showLegend)
+    private static void FinishBars(ResultTable t, string kind, Plot plot, IEnumerable<double> values, bool showLegend, double? max = null)
     {
-        var max = values.Where(double.IsFinite).DefaultIfEmpty(1).Max();
+        RequireSomeValue(t, kind, values);
+        max ??= values.Where(double.IsFinite).DefaultIfEmpty(1).Max();
         plot.Axes.AutoScale();
-        plot.Axes.SetLimitsY(0, Math.Max(max, 1e-300) * 1.1);
+        plot.Axes.SetLimitsY(0, Math.Max(max.Value, 1e-300) * 1.1);
         if (showLegend) PaperStyle.ShowLegendOutside(plot);
     }
+
+    /// <summary>A figure whose every bar is empty (no number, no baseline to divide by) is refused, not drawn.</summary>
+    private static void RequireSomeValue(ResultTable t, string kind, IEnumerable<double> values)
+    {
+        if (!values.Any(double.IsFinite))
+            throw new InputException(SourceLocation.FileOnly(t.Source), "plot " + kind,
+                kind == "speedup"
+                    ? "no bar has a value: no plotted row has a baseline row with a number to compare against"
+                    : "no bar has a value: the value columns hold no numbers in the plotted rows");
+    }
+
+    /// <summary>The bar a row falls into: its x and group values.</summary>
+    private static string Key(ResultTable t, int row, int xCol, int gCol) =>
+        (xCol < 0 ? "" : t.Text(row, xCol)) + "\u0001" + (gCol < 0 ? "" : t.Text(row, gCol));
 
     internal sealed record Category(string Label, IReadOnlyList<int> Rows);
 

@@ -9,7 +9,7 @@ namespace AccelSim.Experiments.Plots;
 /// Builds and saves plots of a <see cref="ResultTable"/>. This is the API other verbs use:
 /// <code>
 /// var table = ResultTable.Load("results/fusemax/attention.csv");
-/// PlotFactory.Render(table, new PlotRequest { Kind = PlotKind.Speedup, X = "seq_len", Group = "arch",
+/// PlotFactory.Render(table, new PlotRequest { Kind = PlotKind.Speedup, X = "seq_len", Group = "arch", MeanOver = ["model"],
 ///     Y = ["latency_s"], Baseline = [new("arch", "flat")] }, "results/fusemax/speedup.png");
 /// </code>
 /// Failed rows (non-empty `error`) are left out; `Where` filters apply first.
@@ -111,7 +111,14 @@ public static class PlotFactory
             requests.Add(new PlotRequest { Kind = PlotKind.Line, X = x, Group = group, Y = [time.Name] });
         if (requests.Count == 0 && x is not null && table.IsNumeric(table.Column(x)) && metrics.FirstOrDefault(m => m.IsNumeric) is { } first)
             requests.Add(new PlotRequest { Kind = PlotKind.Line, X = x, Y = [first.Name], Group = group });
-        return requests;
+
+        // A bar or line point stands for every row with its x and group: the other varying parameters are averaged
+        // over, and say so (the plot names them in its title) rather than being blended silently.
+        var others = varying.Where(p => p != x && p != group).ToList();
+        return others.Count == 0 ? requests
+            : [.. requests.Select(r => r.Kind is PlotKind.Speedup or PlotKind.Energy or PlotKind.Utilization or PlotKind.Line
+                ? r with { MeanOver = [.. others] }
+                : r)];
     }
 
     internal static bool IsTotal(string metric)

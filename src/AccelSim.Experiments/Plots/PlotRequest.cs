@@ -53,6 +53,11 @@ public sealed record PlotRequest
     /// <summary>Rows kept: every `column = value` must hold.</summary>
     public ImmutableArray<KeyValuePair<string, string>> Where { get; init; } = [];
 
+    /// <summary>Parameter columns a bar or line point may average over (geometric mean for speedups and lines,
+    /// arithmetic for energy and utilisation). Rows of one bar or point that differ in any other parameter column
+    /// not named by x, group or where are refused rather than blended.</summary>
+    public ImmutableArray<string> MeanOver { get; init; } = [];
+
     /// <summary>Speedup baseline assignment (`arch=flat`); empty: the sweep's baseline.</summary>
     public ImmutableArray<KeyValuePair<string, string>> Baseline { get; init; } = [];
 
@@ -119,12 +124,13 @@ public sealed record PlotRequest
         if (Group is not null) yield return Group;
         foreach (var (k, _) in Where) yield return k;
         foreach (var (k, _) in Baseline) yield return k;
+        foreach (var m in MeanOver) yield return m;
     }
 
     /// <summary>Reads a plot entry of a sweep file's `plots:` list.</summary>
     public static PlotRequest FromYaml(YNode node)
     {
-        node.ExpectOnlyKeys("kind", "x", "y", "group", "where", "baseline", "title", "peak", "bandwidth", "file",
+        node.ExpectOnlyKeys("kind", "x", "y", "group", "where", "mean_over", "baseline", "title", "peak", "bandwidth", "file",
             "x_scale", "y_scale", "width", "height");
         var kindNode = node.Req("kind");
         var request = new PlotRequest
@@ -134,6 +140,7 @@ public sealed record PlotRequest
             Y = node.Opt("y") is { IsNull: false } y ? [.. y.ItemsOrSingle.Select(i => i.Text)] : [],
             Group = node.OptString("group"),
             Where = ReadAssignments(node.Opt("where")),
+            MeanOver = node.Opt("mean_over") is { IsNull: false } m ? [.. m.ItemsOrSingle.Select(i => i.Text)] : [],
             Baseline = ReadAssignments(node.Opt("baseline")),
             Title = node.OptString("title"),
             Peak = node.OptString("peak"),

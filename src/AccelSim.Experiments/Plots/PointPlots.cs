@@ -18,6 +18,8 @@ internal static class PointPlots
         var bandwidth = Source(t, r.Bandwidth ?? (t.Has("memory_bandwidth") ? "memory_bandwidth" : null), "--bandwidth",
             "memory bandwidth in B/s");
 
+        PlotData.RequireNumeric(t, x, "--x");
+        PlotData.RequireNumeric(t, y, "--y");
         var xCol = t.Column(x);
         var yCol = t.Column(y);
         var xs = t.Numbers(xCol);
@@ -73,6 +75,8 @@ internal static class PointPlots
                 ?? t.MetricInfos().FirstOrDefault(m => m.Kind == MetricKind.Area)?.Name
                 ?? t.MetricInfos().FirstOrDefault(m => m.Kind == MetricKind.Energy)?.Name
                 ?? throw BarPlots.Missing(t, "pareto", "the area or energy column (--y)");
+        PlotData.RequireNumeric(t, x, "--x");
+        PlotData.RequireNumeric(t, y, "--y");
         var xs = t.Numbers(t.Column(x));
         var ys = t.Numbers(t.Column(y));
         var valid = Enumerable.Range(0, t.Count).Where(i => double.IsFinite(xs[i]) && double.IsFinite(ys[i])).ToList();
@@ -113,6 +117,8 @@ internal static class PointPlots
             throw BarPlots.Missing(t, "parity", "the measured column (--x) and the predicted column (--y)");
         var x = r.X;
         var y = r.Y[0];
+        PlotData.RequireNumeric(t, x, "--x");
+        PlotData.RequireNumeric(t, y, "--y");
         var xs = t.Numbers(t.Column(x));
         var ys = t.Numbers(t.Column(y));
         var valid = Enumerable.Range(0, t.Count).Where(i => xs[i] > 0 && ys[i] > 0).ToList();
@@ -166,9 +172,16 @@ internal static class PointPlots
         var xCol = t.Column(x);
         if (!t.IsNumeric(xCol))
             throw new InputException(SourceLocation.FileOnly(t.Source), "--x", $"'{x}' is not numeric; use a bar plot kind for categories");
+        foreach (var y in ys) PlotData.RequireNumeric(t, y, "--y");
         var gCol = r.Group is null ? -1 : t.Column(r.Group);
         var groups = gCol < 0 ? [""] : t.Distinct(gCol);
         var xsAll = t.Numbers(xCol);
+        PlotData.RefuseBlending(t, r, "line", Enumerable.Range(0, t.Count),
+            row => double.IsFinite(xsAll[row])
+                ? (Invariant.Num(xsAll[row]) + "\u0001" + (gCol < 0 ? "" : t.Text(row, gCol)),
+                    PlotData.Label(t, (xCol, t.Text(row, xCol)), (gCol, gCol < 0 ? "" : t.Text(row, gCol))))
+                : null,
+            x, r.Group);
         var allY = ys.SelectMany(y => t.Numbers(t.Column(y))).Where(double.IsFinite).ToList();
         var logX = UseLog(r.XScale, xsAll.Where(double.IsFinite));
         var logY = UseLog(r.YScale, allY);
@@ -176,6 +189,7 @@ internal static class PointPlots
         var (yf, yUnit) = logY ? PaperStyle.ToBase(unit) : PaperStyle.Rescale(allY.Select(Math.Abs).DefaultIfEmpty(0).Max(), unit);
 
         var s = 0;
+        var plotted = 0;
         foreach (var g in groups)
             foreach (var y in ys)
             {
@@ -188,6 +202,7 @@ internal static class PointPlots
                     .Select(grp => (X: grp.Key, Y: Stats.GeoMean(grp.Select(i => t.Number(i, yCol))) is var gm && double.IsFinite(gm)
                         ? gm : Stats.Mean(grp.Select(i => t.Number(i, yCol)))))
                     .Where(p => (!logX || p.X > 0) && (!logY || p.Y > 0)).ToList();
+                plotted += points.Count;
                 var scatter = plot.Add.Scatter(points.Select(p => logX ? Math.Log10(p.X) : p.X).ToArray(),
                     points.Select(p => logY ? Math.Log10(p.Y * yf) : p.Y * yf).ToArray(), PaperStyle.Colour(s));
                 scatter.LineWidth = PaperStyle.LineWidth;
@@ -197,7 +212,10 @@ internal static class PointPlots
                                      (ys.Count > 1 || g.Length == 0 ? PaperStyle.Humanize(y, t.Info(y)) : "");
                 s++;
             }
-        PaperStyle.Apply(plot, r.Title ?? $"{PaperStyle.Humanize(ys[0], t.Info(ys[0]))} vs {ResultTable.ShortName(t.Name(x))}",
+        if (plotted == 0)
+            throw new InputException(SourceLocation.FileOnly(t.Source), "plot line",
+                "no point to draw: no plotted row has numbers in both the x and the y columns" + (logY || logX ? " (positive ones, for a log axis)" : ""));
+        PaperStyle.Apply(plot, r.Title ?? $"{PaperStyle.Humanize(ys[0], t.Info(ys[0]))} vs {ResultTable.ShortName(t.Name(x))}{PlotData.MeanNote(t, r, geometric: true)}",
             ResultTable.ShortName(t.Name(x)), PaperStyle.AxisLabel(ys.Count == 1 ? PaperStyle.Humanize(ys[0], t.Info(ys[0])) : "Value", yUnit));
         // A sweep axis has few distinct values: tick exactly those.
         var distinctX = xsAll.Where(v => double.IsFinite(v) && (!logX || v > 0)).Distinct().Order().ToList();

@@ -2,7 +2,6 @@ using System.Collections.Immutable;
 using System.Globalization;
 using AccelSim.Core;
 using AccelSim.Experiments.Sweeps;
-using CsvHelper;
 
 namespace AccelSim.Experiments.Results;
 
@@ -50,22 +49,19 @@ public sealed class ResultTable
             var end = text.LastIndexOf('\n');
             text = end < 0 ? text : text[..(end + 1)];
         }
-        using var csv = CsvReader.FromText(text, new CsvReaderOptions { HasHeader = true, TrackLineNumbers = true });
-        var rows = new List<string[]>();
-        string[]? header = null;
-        while (csv.Read())
-        {
-            header ??= [.. csv.Headers];
-            if (csv.FieldCount != header.Length)
-                throw new InputException(new SourceLocation(csvPath, (int)csv.LineNumber, 1), null,
-                    $"row has {csv.FieldCount} fields but the header has {header.Length}");
-            var row = new string[header.Length];
-            for (var i = 0; i < header.Length; i++) row[i] = csv.GetString(i) ?? "";
-            rows.Add(row);
-        }
-        header ??= csv.Headers is { Count: > 0 } h ? [.. h] : null;
-        if (header is null || header.Length == 0)
+        // Strict RFC 4180: an unclosed quote, a stray quote or text after a closing quote is a located error.
+        var parsed = AccelSim.Gpu.Validation.Csv.Parse(text, csvPath);
+        if (parsed.Count == 0 || parsed[0].Fields.Length == 0)
             throw new InputException(SourceLocation.FileOnly(csvPath), null, "empty CSV: no header line");
+        var header = parsed[0].Fields;
+        var rows = new List<string[]>(parsed.Count - 1);
+        foreach (var (line, fields) in parsed.Skip(1))
+        {
+            if (fields.Length != header.Length)
+                throw new InputException(new SourceLocation(csvPath, line, 1), null,
+                    $"row has {fields.Length} fields but the header has {header.Length}");
+            rows.Add(fields);
+        }
         return new ResultTable(header, rows, metadata, csvPath);
     }
 

@@ -23,7 +23,7 @@ public static class SpattenPlots
             [.. result.Rows.Select(r => new[] { r.BenchmarkName, r.Model, r.Technique, Invariant.Num(r.Result.DramBytes) })]);
         files.Add(Render(table, new PlotRequest
         {
-            Kind = PlotKind.Speedup, X = "model", Group = "technique", Y = ["dram_bytes"],
+            Kind = PlotKind.Speedup, X = "model", Group = "technique", Y = ["dram_bytes"], MeanOver = ["benchmark"],
             Baseline = [new("technique", "dense")], Width = 1400, Height = 800,
             Title = $"SpAtten DRAM access reduction ({modeNote}; mean of all: {result.AverageDramReduction():0.0}x)",
         }, Path.Combine(dir, "dram_reduction.png"), "DRAM reduction over dense (×)"));
@@ -90,7 +90,7 @@ public static class SpattenPlots
                  })
             files.Add(Render(table, new PlotRequest
             {
-                Kind = PlotKind.Speedup, X = "engine_group", Group = "technique", Y = [column],
+                Kind = PlotKind.Speedup, X = "engine_group", Group = "technique", Y = [column], MeanOver = ["benchmark"],
                 Baseline = [new("technique", "dense")], Width = 1700, Height = 850,
                 Title = $"Same pruning on each engine: {what} over its own dense run",
             }, Path.Combine(dir, file), $"{char.ToUpperInvariant(what[0])}{what[1..]} (×, geometric mean)"));

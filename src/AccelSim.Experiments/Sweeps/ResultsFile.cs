@@ -81,126 +81,189 @@ public static class ResultsFile
 
     /// <summary>
     /// Validates an existing results file for <paramref name="spec"/> and marks its points in <paramref name="done"/>:
-    /// the header must match, each row's id must be the id of its index, every index must belong to the shard
-    /// and appear once. A torn last line is cut first.
+    /// a torn last line (a kill -9 in the middle of a write) is cut first; then every row is checked as
+    /// <see cref="Scan"/> checks it, against the sweep itself (ids and parameter values of every point).
     /// </summary>
     public static Recovered Recover(string path, SweepSpec spec, ShardSpec? shard, BitArray done)
     {
         var torn = TruncateTornTail(path);
         if (new FileInfo(path).Length == 0) return new Recovered(0, 0, torn);
-        var header = HeaderLine(spec);
-        using var reader = new StreamReader(path, Utf8);
-        var first = reader.ReadLine();
-        if (first != header)
-            throw new InputException(new SourceLocation(path, 1, 1), null,
-                "header does not match this sweep's columns; pass --force to start over");
-        var rows = 0;
-        var succeeded = 0;
-        var lineNumber = 1;
-        while (reader.ReadLine() is { } line)
-        {
-            lineNumber++;
-            var index = ParseIndex(line, path, lineNumber);
-            if (index < 0 || index >= spec.PointCount)
-                throw Corrupt(path, lineNumber, $"point {index} is outside the sweep (0..{spec.PointCount - 1})");
-            if (shard is not null && index % shard.Count != shard.Index)
-                throw Corrupt(path, lineNumber, $"point {index} does not belong to shard {shard}");
-            var id = ParseField(line, 1);
-            if (id != spec.PointId(index))
-                throw Corrupt(path, lineNumber, $"point {index} has id {id}, expected {spec.PointId(index)}; the file is from another sweep");
-            if (done[index]) throw Corrupt(path, lineNumber, $"point {index} appears twice");
-            done[index] = true;
-            rows++;
-            if (line.EndsWith(',')) succeeded++; // the error column is last and empty for a success
-        }
-        return new Recovered(rows, succeeded, torn);
+        var scanned = Scan(path, RowRules.For(spec, shard), seen: done);
+        return new Recovered(scanned.Rows.Count, scanned.SucceededRows, torn);
     }
 
     private static InputException Corrupt(string path, int line, string problem) =>
-        new(new SourceLocation(path, line, 1), null, problem);
+        new(new SourceLocation(path, line, 1), line > 1 ? "row " + Invariant.Num(line - 1) : null, problem);
 
-    /// <summary>The point index at the start of a row (it is never quoted).</summary>
-    public static int ParseIndex(string line, string path, int lineNumber)
+    /// <summary>
+    /// Splits one row (its text without the newline) into fields, strictly as <see cref="FormatLine"/> writes them:
+    /// a field is either unquoted and free of quotes, or quoted with inner quotes doubled and nothing after the
+    /// closing quote but a comma. Returns null and the problem for anything else (an unclosed quote included).
+    /// </summary>
+    public static string[]? SplitLine(string line, out string? problem)
     {
-        var comma = line.IndexOf(',');
-        if (comma <= 0 || !int.TryParse(line.AsSpan(0, comma), NumberStyles.None, CultureInfo.InvariantCulture, out var index))
-            throw Corrupt(path, lineNumber, "row does not start with a point index");
-        return index;
-    }
-
-    private static string ParseField(string line, int field)
-    {
-        var start = 0;
-        for (var f = 0; f < field; f++)
+        var fields = new List<string>();
+        var field = new StringBuilder();
+        var i = 0;
+        while (true)
         {
-            start = line.IndexOf(',', start) + 1;
-            if (start == 0) return "";
+            field.Clear();
+            if (i < line.Length && line[i] == '"')
+            {
+                var open = i++;
+                var closed = false;
+                while (i < line.Length)
+                {
+                    if (line[i] != '"') field.Append(line[i++]);
+                    else if (i + 1 < line.Length && line[i + 1] == '"')
+                    {
+                        field.Append('"');
+                        i += 2;
+                    }
+                    else
+                    {
+                        i++;
+                        closed = true;
+                        break;
+                    }
+                }
+                if (!closed)
+                {
+                    problem = $"unclosed quote in field {fields.Count + 1} (opened at column {open + 1})";
+                    return null;
+                }
+                if (i < line.Length && line[i] != ',')
+                {
+                    problem = $"text after the closing quote of field {fields.Count + 1} (column {i + 1})";
+                    return null;
+                }
+            }
+            else
+            {
+                var end = line.IndexOf(',', i);
+                if (end < 0) end = line.Length;
+                var quote = line.IndexOf('"', i, end - i);
+                if (quote >= 0)
+                {
+                    problem = $"stray quote inside unquoted field {fields.Count + 1} (column {quote + 1})";
+                    return null;
+                }
+                field.Append(line, i, end - i);
+                i = end;
+            }
+            fields.Add(field.ToString());
+            if (i >= line.Length) break;
+            i++; // the comma
+            if (i == line.Length)
+            {
+                fields.Add("");
+                break;
+            }
         }
-        var end = line.IndexOf(',', start);
-        return end < 0 ? line[start..] : line[start..end];
+        problem = null;
+        return [.. fields];
     }
 
     /// <summary>Where one row lies in a results file: its point index and byte range (newline included).</summary>
     public readonly record struct RowLocation(int Index, int Source, long Offset, int Length);
 
-    /// <summary>A scanned results file: the header bytes' length and every complete row (a torn tail is ignored).</summary>
-    public sealed record ScannedFile(string Path, int HeaderLength, List<RowLocation> Rows);
+    /// <summary>A scanned results file: the header bytes' length, every complete row (a torn tail is ignored) and
+    /// how many of them succeeded (empty `error`).</summary>
+    public sealed record ScannedFile(string Path, int HeaderLength, List<RowLocation> Rows, int SucceededRows);
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>
-    /// Finds every complete row of a results file without holding its text: 16 bytes per row, so a sweep of
-    /// tens of millions of points can be sorted and merged. The point index is parsed from the row's first field.
+    /// Finds and checks every complete row of a results file without holding its text: 16 bytes per row, so a sweep
+    /// of tens of millions of points can be sorted and merged. The header must be <see cref="RowRules.Header"/>;
+    /// every row must be valid UTF-8 and well-formed CSV with the header's field count, start with a point index
+    /// inside the sweep (and the shard), appear once, and pass <see cref="RowRules.CheckPoint"/>. The first
+    /// violation is a one-line input error naming the file, line and row. Bytes after the last newline (a row torn
+    /// by a kill) are not a row and are ignored. Points found are set in <paramref name="seen"/> (one bit per point;
+    /// a bit already set is a duplicate).
     /// </summary>
-    public static ScannedFile Scan(string path, int source = 0)
+    public static ScannedFile Scan(string path, RowRules rules, int source = 0, BitArray? seen = null)
     {
+        seen ??= new BitArray(rules.PointCount);
         var rows = new List<RowLocation>();
+        var succeeded = 0;
+        var headerLength = -1;
+        var fieldCount = 0;
+        var lineNumber = 1;
+        long lineStart = 0;
+        var line = new byte[4096];
+        var lineLength = 0;
+
+        void EndLine(long end)
+        {
+            string text;
+            try
+            {
+                text = StrictUtf8.GetString(line, 0, lineLength);
+            }
+            catch (DecoderFallbackException)
+            {
+                throw Corrupt(path, lineNumber, "not valid UTF-8 text");
+            }
+            if (headerLength < 0)
+            {
+                if (text != rules.Header)
+                    throw new InputException(new SourceLocation(path, 1, 1), null, "header does not match " + rules.HeaderSource);
+                headerLength = (int)end;
+                fieldCount = SplitLine(text, out _)?.Length ?? 0;
+                return;
+            }
+            var fields = SplitLine(text, out var problem) ?? throw Corrupt(path, lineNumber, problem!);
+            if (fields.Length != fieldCount)
+                throw Corrupt(path, lineNumber, $"{fields.Length} fields, the header has {fieldCount}");
+            if (!int.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out var index) ||
+                fields[0] != Invariant.Num(index))
+                throw Corrupt(path, lineNumber, $"'{Clip(fields[0])}' is not a point index");
+            if (index >= rules.PointCount)
+                throw Corrupt(path, lineNumber, $"point {index} is outside the sweep (0..{rules.PointCount - 1})");
+            if (rules.Shard is { } shard && index % shard.Count != shard.Index)
+                throw Corrupt(path, lineNumber, $"point {index} does not belong to shard {shard}");
+            if (seen[index]) throw Corrupt(path, lineNumber, $"point {index} appears twice");
+            if (rules.CheckPoint?.Invoke(index, fields) is { } wrong) throw Corrupt(path, lineNumber, wrong);
+            seen[index] = true;
+            if (fields[^1].Length == 0) succeeded++; // the error column is last and empty for a success
+            rows.Add(new RowLocation(index, source, lineStart, (int)(end - lineStart)));
+        }
+
         using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16);
         var buffer = new byte[1 << 16];
-        long position = 0, lineStart = 0;
-        var headerLength = -1;
-        var lineNumber = 1;
-        long index = 0;
-        var digits = 0;
-        var inIndex = true;
+        long position = 0;
         int read;
         while ((read = fs.Read(buffer, 0, buffer.Length)) > 0)
         {
-            for (var i = 0; i < read; i++, position++)
+            var chunk = buffer.AsSpan(0, read);
+            while (chunk.Length > 0)
             {
-                var b = buffer[i];
-                if (b == (byte)'\n')
-                {
-                    if (headerLength < 0) headerLength = (int)(position + 1);
-                    else
-                    {
-                        if (digits == 0 || inIndex) throw Corrupt(path, lineNumber, "row does not start with a point index");
-                        rows.Add(new RowLocation((int)index, source, lineStart, (int)(position + 1 - lineStart)));
-                    }
-                    lineNumber++;
-                    lineStart = position + 1;
-                    index = 0;
-                    digits = 0;
-                    inIndex = true;
-                }
-                else if (headerLength >= 0 && inIndex)
-                {
-                    if (b is >= (byte)'0' and <= (byte)'9' && digits < 10)
-                    {
-                        index = index * 10 + (b - '0');
-                        digits++;
-                    }
-                    else if (b == (byte)',' && digits > 0 && index <= int.MaxValue) inIndex = false;
-                    else throw Corrupt(path, lineNumber, "row does not start with a point index");
-                }
+                var newline = chunk.IndexOf((byte)'\n');
+                var part = newline < 0 ? chunk : chunk[..newline];
+                if (lineLength + part.Length > line.Length) Array.Resize(ref line, Math.Max(line.Length * 2, lineLength + part.Length));
+                part.CopyTo(line.AsSpan(lineLength));
+                lineLength += part.Length;
+                position += part.Length;
+                if (newline < 0) break;
+                position++;
+                EndLine(position);
+                lineNumber++;
+                lineStart = position;
+                lineLength = 0;
+                chunk = chunk[(newline + 1)..];
             }
         }
-        return new ScannedFile(path, Math.Max(headerLength, 0), rows);
+        return new ScannedFile(path, Math.Max(headerLength, 0), rows, succeeded);
     }
+
+    private static string Clip(string text) => text.Length <= 24 ? text : text[..24] + "...";
 
     /// <summary>Rewrites <paramref name="path"/> with its rows in canonical order (ascending point index),
     /// atomically (temporary file, fsync, rename).</summary>
-    public static void Canonicalize(string path)
+    public static void Canonicalize(string path, RowRules rules)
     {
-        var scanned = Scan(path);
+        var scanned = Scan(path, rules);
         WriteCanonical(path, [scanned]);
     }
 

@@ -15,16 +15,20 @@ public sealed record MergeResult(string ResultsPath, int PointCount, int Rows, i
 /// </summary>
 public static class SweepMerger
 {
-    public static MergeResult Merge(IReadOnlyList<string> inputs, string outputDirectory, bool force = false)
+    public static MergeResult Merge(IReadOnlyList<string> inputs, string outputDirectory, bool force = false,
+        ResultsFolderLock? heldLock = null)
     {
         if (inputs.Count == 0) throw new InputException(null, "merge", "give at least one folder to merge");
         var outFull = Path.GetFullPath(outputDirectory);
         foreach (var input in inputs)
             if (Path.GetFullPath(input).TrimEnd(Path.DirectorySeparatorChar) == outFull.TrimEnd(Path.DirectorySeparatorChar))
                 throw new InputException(SourceLocation.FileOnly(input), "--out", "the output folder must differ from the inputs");
+        if (heldLock is not null && !heldLock.Covers(outputDirectory))
+            throw new ArgumentException($"the held lock is on {heldLock.Directory}, not on {outputDirectory}");
+        // Taken before the inputs are read, so the output cannot change under a long merge.
+        using var ownLock = heldLock is null ? ResultsFolderLock.Acquire(outputDirectory) : null;
 
         SweepMetadata? first = null;
-        byte[]? header = null;
         var scanned = new List<ResultsFile.ScannedFile>();
         foreach (var input in inputs)
         {
@@ -34,23 +38,19 @@ public static class SweepMerger
             else if (metadata.SpecHash != first.SpecHash)
                 throw new InputException(SourceLocation.FileOnly(metadataPath), "spec_hash",
                     $"comes from another sweep than {inputs[0]} ({metadata.Name} {metadata.SpecHash[..12]} vs {first.Name} {first.SpecHash[..12]})");
+            else if (!metadata.Columns.SequenceEqual(first.Columns) || metadata.PointCount != first.PointCount)
+                throw new InputException(SourceLocation.FileOnly(metadataPath), "columns",
+                    $"the columns or point count differ from {Path.Combine(inputs[0], SweepMetadata.FileName)}, though the spec hash is the same; the file was edited");
 
             var results = Path.Combine(input, SweepMetadata.ResultsFileName);
             if (!File.Exists(results)) continue;
-            var file = ResultsFile.Scan(results, scanned.Count);
+            // Every row is checked (shape, index, shard, id, parameters, duplicates inside the file); identical rows
+            // of one point in several inputs are dropped later, different ones refused.
+            var file = ResultsFile.Scan(results, RowRules.For(metadata, metadataPath), scanned.Count);
             if (file.HeaderLength == 0) continue;
-            var fileHeader = new byte[file.HeaderLength];
-            using (var fs = File.OpenRead(results)) fs.ReadExactly(fileHeader);
-            header ??= fileHeader;
-            if (!fileHeader.AsSpan().SequenceEqual(header))
-                throw new InputException(new SourceLocation(results, 1, 1), null, "header differs from the other inputs'");
-            foreach (var row in file.Rows)
-                if (row.Index >= metadata.PointCount)
-                    throw new InputException(SourceLocation.FileOnly(results), null, $"point {row.Index} is outside the sweep");
             scanned.Add(file);
         }
 
-        Directory.CreateDirectory(outputDirectory);
         var outResults = Path.Combine(outputDirectory, SweepMetadata.ResultsFileName);
         if (!force && File.Exists(outResults) && new FileInfo(outResults).Length > 0)
             throw new InputException(SourceLocation.FileOnly(outResults), null, "already exists; pass --force to overwrite it");

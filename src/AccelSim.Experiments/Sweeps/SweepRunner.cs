@@ -24,6 +24,10 @@ public sealed record SweepRunOptions(string OutputDirectory)
 
     /// <summary>If this many points fail before any point of the sweep succeeds, stop: the spec is probably wrong.</summary>
     public int AbortAfterInitialFailures { get; init; } = 16;
+
+    /// <summary>A lock on <see cref="OutputDirectory"/> the caller already holds (the CLI holds it for the whole
+    /// command, report included); null: the run takes the lock itself and releases it when it returns.</summary>
+    public ResultsFolderLock? HeldLock { get; init; }
 }
 
 /// <summary>The outcome of <see cref="SweepRunner.Run"/>.</summary>
@@ -48,7 +52,8 @@ public sealed record SweepRunResult(
 /// Runs a sweep's points on worker threads and streams one CSV row per finished point to `DIR/results.csv`.
 /// Rows reach the OS after every batch (so a kill -9 loses at most rows whose newline never reached the file,
 /// which a resumed run recomputes) and stable storage every <see cref="SweepRunOptions.SyncInterval"/>.
-/// A finished run rewrites the file in canonical order (ascending point index).
+/// A finished run rewrites the file in canonical order (ascending point index). The folder is locked for the
+/// whole run (<see cref="ResultsFolderLock"/>); a resumed run checks every row it finds before trusting it.
 /// </summary>
 public static class SweepRunner
 {
@@ -66,7 +71,10 @@ public static class SweepRunner
 
         var clock = Stopwatch.StartNew();
         var dir = options.OutputDirectory;
-        Directory.CreateDirectory(dir);
+        if (options.HeldLock is { } given && !given.Covers(dir))
+            throw new ArgumentException($"the held lock is on {given.Directory}, not on {dir}");
+        // One writer per folder: a second sweep (or merge) on it is refused at once, naming this process.
+        using var ownLock = options.HeldLock is null ? ResultsFolderLock.Acquire(dir) : null;
         var resultsPath = Path.Combine(dir, SweepMetadata.ResultsFileName);
         var metadataPath = Path.Combine(dir, SweepMetadata.FileName);
         var metadata = SweepMetadata.From(spec, options.Shard);
@@ -227,7 +235,8 @@ public static class SweepRunner
 
         var completed = !aborted && recovered.Rows + evaluated == shardPoints;
         var interrupted = !completed && !aborted;
-        if (completed) ResultsFile.Canonicalize(resultsPath);
+        // The rows were just checked (resumed ones) or written under the lock: shape, index and duplicates suffice.
+        if (completed) ResultsFile.Canonicalize(resultsPath, RowRules.For(spec, options.Shard) with { CheckPoint = null });
         progress.Finish(evaluated, failed, interrupted || aborted);
         return new SweepRunResult(resultsPath, shardPoints, recovered.Rows, evaluated, failed, completed, interrupted,
             clock.Elapsed, firstError, firstErrorIsInput, aborted, recovered.TornBytes);

@@ -16,6 +16,7 @@ namespace AccelSim.Experiments.Sweeps;
 public sealed class SweepSpec
 {
     private readonly int[] _strides;
+    private readonly string[] _parameterColumns;
     private readonly ConcurrentDictionary<string, YNode> _documents = new(StringComparer.Ordinal);
     private const int MaxCachedDocuments = 20_000;
 
@@ -44,6 +45,7 @@ public sealed class SweepSpec
         SpecHash = specHash;
 
         Parameters = [.. axes.SelectMany((axis, a) => axis.Names.Select((n, j) => new SweepParameter(n, a, j, axis.Location)))];
+        _parameterColumns = [.. Parameters.Select(p => p.Column)];
         _strides = new int[axes.Length];
         long count = 1;
         for (var a = axes.Length - 1; a >= 0; a--)
@@ -129,11 +131,15 @@ public sealed class SweepSpec
     /// <summary>`INDEX-HASH`-style stable id: 16 hex digits of SHA-256 over `name=value` lines.</summary>
     public string PointId(int index) => HashAssignment(ValuesAt(index));
 
-    internal string HashAssignment(string[] values)
+    internal string HashAssignment(string[] values) => HashAssignment(_parameterColumns, values);
+
+    /// <summary>The point id of an assignment: 16 hex digits of SHA-256 over `column=value` lines, in column order.
+    /// Merge uses it to check a row's id against the parameter values the row carries.</summary>
+    public static string HashAssignment(IReadOnlyList<string> columns, IReadOnlyList<string> values)
     {
         var sb = new StringBuilder();
-        for (var i = 0; i < values.Length; i++)
-            sb.Append(Parameters[i].Column).Append('=').Append(values[i]).Append('\n');
+        for (var i = 0; i < values.Count; i++)
+            sb.Append(columns[i]).Append('=').Append(values[i]).Append('\n');
         Span<byte> hash = stackalloc byte[32];
         SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString()), hash);
         return Convert.ToHexStringLower(hash[..8]);

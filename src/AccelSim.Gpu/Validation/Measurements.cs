@@ -24,7 +24,7 @@ public static class MeasurementReader
 
     public static MeasurementSet Parse(string text, string file)
     {
-        var rows = Csv.Parse(text);
+        var rows = Csv.Parse(text, file);
         if (rows.Count == 0) throw new InputException(SourceLocation.FileOnly(file), null, "empty CSV (expected a header row)");
         var header = rows[0].Fields.Select(h => h.Trim()).ToImmutableArray();
         foreach (var col in RequiredColumns)
@@ -44,11 +44,19 @@ public static class MeasurementReader
                 if (Invariant.TryParseLong(t, out var v) && v > 0) return v;
                 throw new InputException(new SourceLocation(file, line, Col(name) + 1), name, $"expected a positive integer, found '{t}'");
             }
-            double Num(string name)
+            int Int(string name)
+            {
+                var v = Long(name);
+                if (v <= int.MaxValue) return (int)v;
+                throw new InputException(new SourceLocation(file, line, Col(name) + 1), name, $"{v} is out of range (at most {int.MaxValue})");
+            }
+            // A measured rate of zero (or less, or not a number) has no relative error: MAPE would be NaN.
+            double Positive(string name)
             {
                 var t = Get(name);
-                if (Invariant.TryParseDouble(t, out var v) && v >= 0) return v;
-                throw new InputException(new SourceLocation(file, line, Col(name) + 1), name, $"expected a non-negative number, found '{t}'");
+                if (Invariant.TryParseDouble(t, out var v) && double.IsFinite(v) && v > 0) return v;
+                throw new InputException(new SourceLocation(file, line, Col(name) + 1), name,
+                    $"out of range: expected a positive finite number, found '{t}'");
             }
             bool Bool(string name) => Get(name).ToLowerInvariant() switch
             {
@@ -57,11 +65,13 @@ public static class MeasurementReader
                 var t => throw new InputException(new SourceLocation(file, line, Col(name) + 1), name, $"expected true/false or yes/no, found '{t}'"),
             };
             long? OptLong(string name) => header.Contains(name) && Get(name).Length > 0 ? Long(name) : null;
-            var kvh = OptLong("kv_heads");
+            int? OptInt(string name) => header.Contains(name) && Get(name).Length > 0 ? Int(name) : null;
             result.Add(new MeasurementRow(line, [.. f], Get("gpu"), Get("kernel"), Get("dtype"), Get("direction"),
-                (int)Long("batch"), (int)Long("heads"), Long("seq_len"), (int)Long("head_dim"), Bool("causal"),
-                Num("tflops"), Bool("approx"), Get("source"), kvh is null ? null : (int)kvh, OptLong("kv_len")));
+                Int("batch"), Int("heads"), Long("seq_len"), Int("head_dim"), Bool("causal"),
+                Positive("tflops"), Bool("approx"), Get("source"), OptInt("kv_heads"), OptLong("kv_len")));
         }
+        if (result.Count == 0)
+            throw new InputException(SourceLocation.FileOnly(file), null, "no measurement rows (the file has only a header)");
         return new MeasurementSet(file, header, result.ToImmutable());
     }
 }

@@ -89,8 +89,14 @@ public static class Validator
                 row.HeadDim, row.HeadDim, row.Causal, null, dtype, direction).Validate();
             if (GpuEvaluator.Unsupported(match.Gpu, family, shape) is { } why)
                 return new ValidationResult(row, match.Gpu.Name, family.Name, null, null, null, "unsupported: " + why);
+            if (!(row.MeasuredTflops > 0) || !double.IsFinite(row.MeasuredTflops))
+                return new ValidationResult(row, match.Gpu.Name, family.Name, null, null, null,
+                    $"measured tflops {Invariant.Num(row.MeasuredTflops)} is not a positive number; no relative error exists");
             var report = GpuEvaluator.Evaluate(match.Gpu, shape, family);
-            var err = row.MeasuredTflops > 0 ? 100 * (report.Tflops - row.MeasuredTflops) / row.MeasuredTflops : double.NaN;
+            if (!(report.Tflops > 0) || !double.IsFinite(report.Tflops))
+                return new ValidationResult(row, match.Gpu.Name, family.Name, null, null, null,
+                    $"the model gives {Invariant.Num(report.Tflops)} TFLOP/s; check the GPU spec");
+            var err = 100 * (report.Tflops - row.MeasuredTflops) / row.MeasuredTflops;
             return new ValidationResult(row, match.Gpu.Name, family.Name, report.Tflops, err, report.Bottleneck, null);
         }
         catch (InputException e)

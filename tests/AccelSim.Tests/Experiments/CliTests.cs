@@ -55,8 +55,9 @@ public class ExperimentsCliTests
                  {
                      ("speedup", new[] { "--x", "query_len", "--where", "fused=true" }),
                      ("roofline", new[] { "--group", "arch" }),
-                     ("utilization", new[] { "--x", "query_len", "--group", "fused", "--y", "utilization" }),
-                     ("energy", new[] { "--x", "query_len", "--y", "compute_s,memory_s", "--where", "arch=h100" }),
+                     ("utilization", new[] { "--x", "query_len", "--group", "fused", "--y", "utilization", "--where", "arch=h100" }),
+                     ("energy", new[] { "--x", "query_len", "--y", "compute_s,memory_s", "--where", "arch=h100", "--group", "fused" }),
+                     ("line", new[] { "--x", "query_len", "--y", "latency_s", "--group", "arch", "--mean-over", "fused" }),
                      ("pareto", new[] { "--x", "latency_s", "--y", "bytes", "--group", "fused" }),
                      ("parity", new[] { "--x", "memory_s", "--y", "latency_s" }),
                      ("line", new[] { "--x", "query_len", "--y", "latency_s", "--group", "arch", "--where", "fused=false" }),
@@ -67,6 +68,18 @@ public class ExperimentsCliTests
             Assert.True(code == 0, kind + ": " + err);
             Assert.True(new FileInfo(file).Length > 5_000, kind);
         }
+
+        // Fused and unfused rows of one bar are not blended unasked; the error names the column and the options.
+        (code, _, err) = Run("plot", "speedup", "--in", dir.File("all"), "--x", "query_len", "--out", dir.File("plots/blend.svg"));
+        Assert.Equal(2, code);
+        Assert.Equal($"{Path.Combine(dir.File("all"), "results.csv")}: plot speedup: rows of one bar (query_len=512, arch=h100) differ in " +
+                     "workload.fused (true, false); name the column: --where fused=true keeps one value, --x or --group fused splits them, " +
+                     "--mean-over fused averages over it", err.TrimEnd('\n'));
+        Assert.False(File.Exists(dir.File("plots/blend.svg")));
+        (code, _, err) = Run("plot", "line", "--in", dir.File("all"), "--x", "query_len", "--y", "bound", "--where", "arch=h100", "--group", "fused", "--out", dir.File("plots/text.svg"));
+        Assert.Equal(2, code);
+        Assert.Contains("--y: column 'bound' is not numeric", err);
+        Assert.False(File.Exists(dir.File("plots/text.svg")));
 
         (code, output, err) = Run("report", dir.File("all"));
         Assert.True(code == 0, err);

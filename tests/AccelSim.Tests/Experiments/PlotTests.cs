@@ -52,9 +52,32 @@ public class PlotTests : IDisposable
     }
 
     [Fact]
+    public void SpeedupRefusesToBlendRowsThatDifferInAnUnnamedParameter()
+    {
+        // Each bar (seq_len, arch) holds two clocks: averaging them unasked would hide the clock's effect.
+        var e = Assert.Throws<InputException>(() =>
+            PlotFactory.Build(_table, new PlotRequest { Kind = PlotKind.Speedup, X = "seq_len", Y = ["latency_s"] }));
+        Assert.Equal($"{_table.Source}: plot speedup: rows of one bar (seq_len=256, arch=big) differ in arch.clock_hz (1e9, 2e9); " +
+                     "name the column: --where clock_hz=1e9 keeps one value, --x or --group clock_hz splits them, " +
+                     "--mean-over clock_hz averages over it", e.OneLine);
+
+        // Named, it may vary: one value kept, or each bar the speedup at that clock.
+        using var one = PlotFactory.Build(_table, new PlotRequest { Kind = PlotKind.Speedup, X = "seq_len", Y = ["latency_s"], Where = [new("clock_hz", "2e9")] });
+        var lat = _table.Column("latency_s");
+        double Latency(string arch, string seq, string clock) =>
+            _table.Number(Enumerable.Range(0, _table.Count).Single(r => _table.Text(r, 2) == arch && _table.Text(r, 3) == seq && _table.Text(r, 4) == clock), lat);
+        Assert.Equal(Latency("small", "1024", "2e9") / Latency("big", "1024", "2e9"), one.GetPlottables<BarPlot>().Single().Bars[1].Value, 12);
+        using var split = PlotFactory.Build(_table, new PlotRequest { Kind = PlotKind.Speedup, X = "seq_len", Group = "clock_hz", Y = ["latency_s"], Baseline = [new("arch", "small")] });
+        Assert.Equal(["1e9", "2e9"], Labels<BarPlot>(split));
+        var e2 = Assert.Throws<InputException>(() => PlotFactory.Build(_table,
+            new PlotRequest { Kind = PlotKind.Speedup, X = "arch", Group = "clock_hz", Y = ["latency_s"], Baseline = [new("arch", "small")] }));
+        Assert.Contains("differ in workload.seq_len (256, 1024)", e2.OneLine);
+    }
+
+    [Fact]
     public void SpeedupIsGroupedBarsOverTheBaseline()
     {
-        using var plot = PlotFactory.Build(_table, new PlotRequest { Kind = PlotKind.Speedup, X = "seq_len", Y = ["latency_s"] });
+        using var plot = PlotFactory.Build(_table, new PlotRequest { Kind = PlotKind.Speedup, X = "seq_len", Y = ["latency_s"], MeanOver = ["clock_hz"] });
         // Group defaults to the baseline column (arch); the baseline itself is the dashed line, not a series.
         Assert.Equal(["big"], Labels<BarPlot>(plot));
         Assert.Equal(["baseline (arch=small)"], Labels<HorizontalLine>(plot));
@@ -68,13 +91,14 @@ public class PlotTests : IDisposable
         var expected = Math.Sqrt(Latency("small", "1024", "1e9") / Latency("big", "1024", "1e9") *
                                  (Latency("small", "1024", "2e9") / Latency("big", "1024", "2e9")));
         Assert.Equal(expected, bars[1].Value, 12);
+        Assert.Contains("(geometric mean over clock_hz)", plot.Axes.Title.Label.Text);
         AssertSaves(plot, "speedup");
     }
 
     [Fact]
     public void EnergyIsStackedBarsOnePerComponent()
     {
-        using var plot = PlotFactory.Build(_table, new PlotRequest { Kind = PlotKind.Energy, X = "arch", Where = [new("seq_len", "1024")] });
+        using var plot = PlotFactory.Build(_table, new PlotRequest { Kind = PlotKind.Energy, X = "arch", Where = [new("seq_len", "1024"), new("clock_hz", "1e9")] });
         // Defaults: every energy metric except the total, stacked.
         Assert.Equal(["Energy compute", "Energy memory"], Labels<BarPlot>(plot));
         var layers = plot.GetPlottables<BarPlot>().ToList();
@@ -87,7 +111,7 @@ public class PlotTests : IDisposable
     [Fact]
     public void UtilizationHasOneSeriesPerGroupAndArray()
     {
-        using var plot = PlotFactory.Build(_table, new PlotRequest { Kind = PlotKind.Utilization, X = "seq_len", Group = "arch" });
+        using var plot = PlotFactory.Build(_table, new PlotRequest { Kind = PlotKind.Utilization, X = "seq_len", Group = "arch", Where = [new("clock_hz", "1e9")] });
         Assert.Equal(["small Util 2d", "small Util 1d", "big Util 2d", "big Util 1d"], Labels<BarPlot>(plot));
         Assert.All(plot.GetPlottables<BarPlot>(), b => Assert.All(b.Bars, bar => Assert.InRange(bar.Value, 0, 100)));
         AssertSaves(plot, "utilization");
@@ -144,10 +168,50 @@ public class PlotTests : IDisposable
     [Fact]
     public void LineHasOneSeriesPerGroup()
     {
-        using var plot = PlotFactory.Build(_table, new PlotRequest { Kind = PlotKind.Line, X = "seq_len", Y = ["latency_s"], Group = "arch" });
+        using var plot = PlotFactory.Build(_table, new PlotRequest { Kind = PlotKind.Line, X = "seq_len", Y = ["latency_s"], Group = "arch", MeanOver = ["clock_hz"] });
         Assert.Equal(["small", "big"], Labels<Scatter>(plot));
         Assert.All(plot.GetPlottables<Scatter>(), s => Assert.Equal(3, s.Data.GetScatterPoints().Count));
         AssertSaves(plot, "line");
+    }
+
+    [Fact]
+    public void LinesAndEnergyBarsRefuseToBlendToo()
+    {
+        var e = Assert.Throws<InputException>(() => PlotFactory.Build(_table, new PlotRequest { Kind = PlotKind.Line, X = "seq_len", Y = ["latency_s"], Group = "arch" }));
+        Assert.Contains("rows of one point (seq_len=256, arch=small) differ in arch.clock_hz (1e9, 2e9)", e.OneLine);
+        e = Assert.Throws<InputException>(() => PlotFactory.Build(_table, new PlotRequest { Kind = PlotKind.Energy, X = "arch", Where = [new("seq_len", "1024")] }));
+        Assert.Contains("differ in arch.clock_hz", e.OneLine);
+        e = Assert.Throws<InputException>(() => PlotFactory.Build(_table, new PlotRequest { Kind = PlotKind.Utilization, X = "seq_len" }));
+        Assert.Contains("rows of one bar (seq_len=256) differ in arch.clock_hz (1e9, 2e9)", e.OneLine);
+        // Points of a scatter are not averaged: nothing to refuse.
+        using (PlotFactory.Build(_table, new PlotRequest { Kind = PlotKind.Pareto })) { }
+    }
+
+    [Fact]
+    public void NonNumericOrEmptyValuesAreRefusedNotDrawnAsAnEmptyFigure()
+    {
+        foreach (var kind in new[] { PlotKind.Speedup, PlotKind.Energy, PlotKind.Utilization, PlotKind.Line, PlotKind.Pareto, PlotKind.Roofline })
+        {
+            var request = new PlotRequest { Kind = kind, X = kind is PlotKind.Pareto or PlotKind.Roofline ? "latency_s" : "seq_len", Y = ["label"], MeanOver = ["clock_hz"] };
+            var e = Assert.Throws<InputException>(() => PlotFactory.Build(_table, request));
+            Assert.Equal($"{_table.Source}: --y: column 'label' is not numeric (a plotted row has 'small, with comma'); choose a numeric column", e.OneLine);
+        }
+        var e2 = Assert.Throws<InputException>(() => PlotFactory.Build(_table, new PlotRequest { Kind = PlotKind.Parity, X = "arch", Y = ["latency_s"] }));
+        Assert.Contains("--x: column 'arch' is not numeric", e2.OneLine);
+
+        // A column of NaN (or empty cells) has no number to draw.
+        var nan = new ResultTable(["arch", "seq_len", "latency_s"], [["a", "1", "NaN"], ["b", "1", "NaN"], ["a", "2", ""], ["b", "2", "NaN"]], source: "nan.csv");
+        foreach (var kind in new[] { PlotKind.Speedup, PlotKind.Line, PlotKind.Energy })
+        {
+            var e = Assert.Throws<InputException>(() => PlotFactory.Build(nan,
+                new PlotRequest { Kind = kind, X = "seq_len", Group = "arch", Y = ["latency_s"], Baseline = [new("arch", "a")] }));
+            Assert.Equal("nan.csv: --y: column 'latency_s' has no numeric values in the plotted rows", e.OneLine);
+        }
+        // Numbers, but no bar has a baseline to divide by.
+        var orphan = new ResultTable(["arch", "seq_len", "latency_s"], [["a", "1", "2"], ["b", "2", "1"]], source: "orphan.csv");
+        var e3 = Assert.Throws<InputException>(() => PlotFactory.Build(orphan,
+            new PlotRequest { Kind = PlotKind.Speedup, X = "seq_len", Group = "arch", Y = ["latency_s"], Baseline = [new("arch", "a")] }));
+        Assert.Contains("no bar has a value", e3.OneLine);
     }
 
     [Fact]
@@ -168,6 +232,9 @@ public class PlotTests : IDisposable
     {
         var kinds = PlotFactory.DefaultRequests(_table).Select(r => r.Kind).ToList();
         Assert.Equal([PlotKind.Speedup, PlotKind.Energy, PlotKind.Utilization, PlotKind.Roofline, PlotKind.Pareto], kinds);
+        // Bars stand for (seq_len, arch); the clock, which also varies, is averaged over and named as such.
+        Assert.All(PlotFactory.DefaultRequests(_table).Where(r => r.Kind is PlotKind.Speedup or PlotKind.Energy or PlotKind.Utilization),
+            r => Assert.Equal(["arch.clock_hz"], r.MeanOver.ToArray()));
         foreach (var request in PlotFactory.DefaultRequests(_table))
             using (PlotFactory.Build(_table, request)) { }
     }

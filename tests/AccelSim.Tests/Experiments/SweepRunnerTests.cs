@@ -160,7 +160,7 @@ public class SweepRunnerTests
         lines[3] = lines[3].Replace(spec.PointId(2), "0123456789abcdef");
         File.WriteAllText(results, string.Join("\n", lines) + "\n");
         e = Assert.Throws<InputException>(() => SweepRunner.Run(spec, poly, new SweepRunOptions(outDir) { Resume = true }));
-        Assert.StartsWith(results + ":4:1: point 2 has id 0123456789abcdef", e.OneLine);
+        Assert.StartsWith(results + ":4:1: row 3: point 2 has id 0123456789abcdef", e.OneLine);
     }
 
     [Fact]
