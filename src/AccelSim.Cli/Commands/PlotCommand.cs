@@ -48,10 +48,8 @@ public static class PlotCommand
         var command = new Command("plot",
             "Plot a results table: speedup (grouped bars over a baseline), energy (stacked breakdown), utilization,\n" +
             "roofline (log-log), pareto (front highlighted), parity (predicted vs measured, +-10% band) or line.\n" +
-            "A bar or point never blends rows that differ in a parameter it was not told about: name it with --x, --group,
-" +
-            "--where or --mean-over.
-" +
+            "A bar or point never blends rows that differ in a parameter it was not told about: name it with --x, --group,\n" +
+            "--where or --mean-over.\n" +
             "Example: accelsim plot speedup --in results/roofline-attention --x query_len --group arch --baseline arch=a100 --where fused=true " +
             "--out results/roofline-attention/speedup.png   # after the `accelsim sweep` example that writes results/roofline-attention")
         {
