@@ -37,6 +37,19 @@ public sealed record AffineIndex(long Constant, ImmutableArray<AffineTerm> Terms
 {
     public static AffineIndex Const(long c) => new(c, []);
 
+    // Value equality over the terms (an ImmutableArray alone compares by reference), so that equal conditions built
+    // separately are recognised as equal.
+    public bool Equals(AffineIndex? other) =>
+        other is not null && Constant == other.Constant && Terms.AsSpan().SequenceEqual(other.Terms.AsSpan());
+
+    public override int GetHashCode()
+    {
+        var h = new HashCode();
+        h.Add(Constant);
+        foreach (var t in Terms) h.Add(t);
+        return h.ToHashCode();
+    }
+
     public long Evaluate(ReadOnlySpan<long> point)
     {
         var v = Constant;

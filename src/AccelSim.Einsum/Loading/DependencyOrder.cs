@@ -26,25 +26,38 @@ internal static class DependencyOrder
                 sameStep[consumer].Add(p);
             }
 
+        // Depth-first topological order with an explicit stack (a cascade may chain thousands of Einsums).
         var result = new List<ExtendedEinsum>();
-        var state = einsums.ToDictionary(e => e, _ => 0); // 0 new, 1 on stack, 2 done
-        var stack = new List<ExtendedEinsum>();
-        void Visit(ExtendedEinsum e)
+        var state = einsums.ToDictionary(e => e, _ => 0); // 0 new, 1 on the path, 2 done
+        var path = new List<(ExtendedEinsum Einsum, int Next)>();
+        foreach (var start in einsums)
         {
-            if (state[e] == 2) return;
-            if (state[e] == 1)
+            if (state[start] != 0) continue;
+            state[start] = 1;
+            path.Add((start, 0));
+            while (path.Count > 0)
             {
-                var cycle = stack.Skip(stack.IndexOf(e)).Append(e).Select(x => x.Name);
-                throw new InputException(e.Location, null, $"cyclic dependency: {string.Join(" -> ", cycle)} (no earlier-step read breaks the cycle)");
+                var (e, next) = path[^1];
+                var producers = sameStep[e];
+                if (next == producers.Count)
+                {
+                    path.RemoveAt(path.Count - 1);
+                    state[e] = 2;
+                    result.Add(e);
+                    continue;
+                }
+                path[^1] = (e, next + 1);
+                var p = producers[next];
+                if (state[p] == 2) continue;
+                if (state[p] == 1)
+                {
+                    var cycle = path.Select(x => x.Einsum).SkipWhile(x => !ReferenceEquals(x, p)).Append(p).Select(x => x.Name);
+                    throw new InputException(p.Location, null, $"cyclic dependency: {string.Join(" -> ", cycle)} (no earlier-step read breaks the cycle)");
+                }
+                state[p] = 1;
+                path.Add((p, 0));
             }
-            state[e] = 1;
-            stack.Add(e);
-            foreach (var p in sameStep[e]) Visit(p);
-            stack.RemoveAt(stack.Count - 1);
-            state[e] = 2;
-            result.Add(e);
         }
-        foreach (var e in einsums) Visit(e);
         return result;
     }
 
