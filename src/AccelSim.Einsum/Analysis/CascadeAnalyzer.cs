@@ -64,8 +64,18 @@ public static class CascadeAnalyzer
                     "; too many masked Einsums are chained for exact counting");
             var points = PointCounter.Count(condition, e.Iteration);
             supports[e.Output.Tensor] = Support.OutputSupport(e, condition);
-            var ops = e.OpsPerPoint.Scale(points);
-            total += ops;
+            OpCounts ops;
+            try
+            {
+                ops = e.OpsPerPoint.Scale(points);
+                total += ops;
+                _ = total.Flops;
+            }
+            catch (OverflowException)
+            {
+                throw new InputException(e.Location, null,
+                    $"{e.Name}: {Invariant.Grouped(points)} points x {e.OpsPerPoint.Total} operations per point overflow 64-bit operation counts (with the Einsums before it); use smaller sizes");
+            }
             einsums.Add(new EinsumAnalysis(e.Name, e.Text, e.Iteration, e.DenseIterationPoints, points, e.OpsPerPoint, ops,
                 e.Reduce?.ToString().ToLowerInvariant(), [.. e.ReduceVariables.Select(v => e.Iteration[v].Name)],
                 e.Output.Tensor, [.. e.Inputs.Select(i => i.Tensor).Distinct()]));

@@ -135,10 +135,10 @@ public sealed record OpCounts(long Mac, long Mul, long Add, long Max, long Exp, 
         checked(a.Exp + b.Exp), checked(a.Div + b.Div), checked(a.Sqrt + b.Sqrt));
 
     /// <summary>All operations, a MAC counting as one.</summary>
-    public long Total => Mac + Mul + Add + Max + Exp + Div + Sqrt;
+    public long Total => checked(Mac + Mul + Add + Max + Exp + Div + Sqrt);
 
     /// <summary>Floating-point operations, a MAC counting as two (multiply + add), as FLOP/s figures do.</summary>
-    public long Flops => 2 * Mac + Mul + Add + Max + Exp + Div + Sqrt;
+    public long Flops => checked(2 * Mac + Mul + Add + Max + Exp + Div + Sqrt);
 
     public static IEnumerable<OpKind> Kinds => Enum.GetValues<OpKind>();
 

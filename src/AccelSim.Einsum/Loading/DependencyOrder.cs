@@ -20,6 +20,7 @@ internal static class DependencyOrder
             {
                 if (!producer.TryGetValue(read.Tensor, out var p)) continue;
                 if (IsPreviousStep(p, consumer, read)) continue;
+                CheckOverlap(p, consumer, read);
                 if (ReferenceEquals(p, consumer))
                     throw new InputException(consumer.Location, null,
                         $"{consumer.Name}: reads {read} at the step it writes {consumer.Output}; a running recurrence must read an earlier step (e.g. write X[m1+1], read X[m1])");
@@ -61,6 +62,19 @@ internal static class DependencyOrder
         return result;
     }
 
+    /// <summary>A same-step read must reach some element the producer writes; one that cannot is always empty.</summary>
+    private static void CheckOverlap(ExtendedEinsum producer, ExtendedEinsum consumer, TensorAccess read)
+    {
+        for (var d = 0; d < read.Indices.Length; d++)
+        {
+            var (rmin, rmax) = read.Indices[d].Range(consumer.Iteration);
+            var (wmin, wmax) = producer.Output.Indices[d].Range(producer.Iteration);
+            if (rmax < wmin || rmin > wmax)
+                throw new InputException(consumer.Location, null,
+                    $"{consumer.Name}: reads {read} at [{rmin}, {rmax}] in rank {d + 1}, but {producer.Name} writes {producer.Output} only at [{wmin}, {wmax}]: every value read would be empty");
+        }
+    }
+
     /// <summary>
     /// True when <paramref name="consumer"/> reads, through <paramref name="read"/>, an element the producer wrote at an
     /// earlier step of a shared iteration variable: on some rank the write index is `v + cw` and the read is `v + cr`, cr &lt; cw.
@@ -73,7 +87,17 @@ internal static class DependencyOrder
             var r = read.Indices[d];
             if (w.SoleVariable is not { } wv || r.SoleVariable is not { } rv) continue;
             if (producer.Iteration[wv].Name != consumer.Iteration[rv].Name) continue;
-            if (r.Constant < w.Constant) return true;
+            if (r.Constant < w.Constant)
+            {
+                // Step v reads what step v - d wrote; over n steps that never happens when d >= n (d = 1 is the
+                // ordinary running recurrence, whose only step over a rank of size 1 reads nothing, by design).
+                var distance = w.Constant - r.Constant;
+                var steps = producer.Iteration[wv].Size;
+                if (distance > 1 && distance >= steps)
+                    throw new InputException(consumer.Location, null,
+                        $"{consumer.Name}: reads {read}, {distance} steps behind where {producer.Name} writes {producer.Output}, but {producer.Iteration[wv].Rank} has only {steps} step(s): no step would read a value written by an earlier one");
+                return true;
+            }
             if (r.Constant > w.Constant)
                 throw new InputException(consumer.Location, null,
                     $"{consumer.Name}: reads {read} ahead of the step at which {producer.Name} writes {producer.Output}");

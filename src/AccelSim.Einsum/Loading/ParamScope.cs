@@ -62,7 +62,7 @@ public sealed class ParamScope
                     if (_evaluating.Contains(dep))
                     {
                         var src = _sources[dep];
-                        throw new InputException(src.Location, src.Field, $"parameter '{dep}' depends on itself");
+                        throw new InputException(Shift(src), src.Field, $"parameter '{dep}' depends on itself");
                     }
                     pending = dep;
                     break;
@@ -76,8 +76,8 @@ public sealed class ParamScope
                 var value = Evaluate(_parsed[top], _sources[top]); // every parameter it names is known now
                 var where = _sources[top];
                 if (!double.IsFinite(value))
-                    throw new InputException(where.Location, where.Field,
-                        $"parameter '{top}' = {where.Text} evaluates to {Invariant.Num(value)}; parameters must be finite numbers");
+                    throw new InputException(Shift(where), where.Field,
+                        $"'{where.Text}' evaluates to {Invariant.Num(value)}; a parameter must be a finite number");
                 _values[top] = value;
                 _evaluating.Remove(top);
                 stack.Pop();
@@ -123,8 +123,15 @@ public sealed class ParamScope
         }
     }
 
-    internal static SourceLocation Shift(ParamSource src, int offset) =>
-        src.Location.Line > 0 ? src.Location with { Column = src.Location.Column + src.ColumnShift + offset } : src.Location;
+    /// <summary>Where in its file a character of a parameter's text is; null for a value given on the command line.</summary>
+    internal static SourceLocation? Shift(ParamSource src, int offset = 0) =>
+        string.IsNullOrEmpty(src.Location.File) ? null
+        : src.Location.Line > 0 ? src.Location with { Column = src.Location.Column + src.ColumnShift + offset }
+        : src.Location;
+
+    /// <summary>The source of a `--set name=value` override: no file position, the option as its field.</summary>
+    public static ParamSource CommandLine(string name, string text) =>
+        new(name, text, new SourceLocation("", 0, 0), "--set " + name, 0, "--set");
 
     /// <summary>Evaluates a scalar formula; names resolve to parameters (or through <paramref name="extra"/>).</summary>
     public double Evaluate(Expr e, ParamSource where, Func<string, double?>? extra = null)
