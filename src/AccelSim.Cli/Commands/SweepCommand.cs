@@ -47,7 +47,7 @@ public static class SweepCommand
             var engines = registry();
             var spec = SweepSpecParser.Load(path, engines, CommonOptions.ParseSets(parse, set));
             var evaluator = engines.Get(spec.Engine, spec.EngineLocation);
-            var outDir = parse.GetValue(outOption) ?? Path.Combine("results", spec.Name);
+            var outDir = OutputPaths.Folder(parse.GetValue(outOption) ?? Path.Combine("results", spec.Name), "--out");
             var shardSpec = parse.GetValue(shard) is { } s ? ShardSpec.Parse(s) : null;
             var options = new SweepRunOptions(outDir)
             {
