@@ -33,7 +33,7 @@ public static partial class CascadeBinder
             {
                 if (!scope.IsDeclared(name))
                     throw new InputException(SourceLocation.FileOnly(spec.File), "--set " + name,
-                        $"unknown parameter '{name}' (workload parameters: {string.Join(", ", scope.Names)})");
+                        $"unknown parameter '{name}'{Suggest.DidYouMean(name, scope.Names)} (workload parameters: {string.Join(", ", scope.Names)})");
                 scope.Declare(ParamScope.CommandLine(name, text));
             }
         var ctx = new BindContext(spec, scope);
