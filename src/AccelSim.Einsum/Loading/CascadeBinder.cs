@@ -20,6 +20,9 @@ public static partial class CascadeBinder
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
     private static partial Regex Identifier();
 
+    /// <summary>Largest bound expression (after silu/gelu/sigmoid expand), in tree levels and in tree nodes.</summary>
+    public const int MaxBoundDepth = 4 * Parser.MaxDepth, MaxBoundNodes = 100_000;
+
     public static Cascade Bind(WorkloadSpec spec, IReadOnlyDictionary<string, string>? overrides = null,
         IReadOnlyList<ParamSource>? modelParams = null)
     {
@@ -350,9 +353,23 @@ public static partial class CascadeBinder
                 foreach (var f in _implicitFilters) filter = filter is null ? f : new BinaryBound(BinaryFn.And, filter, f);
 
                 CheckAccess(output, isWrite: true, st.Output);
+                CheckExpandedSize(bound, st.Right);
+                if (filter is not null) CheckExpandedSize(filter, _whereExpr ?? st.Right);
                 var ops = OperationCounter.PerPoint(bound, reduce);
                 return new ExtendedEinsum(Name, order, [.. _vars], output, [.. _inputs], bound, reduce, reduceVars, filter,
                     spec.Init, ops, spec.Text.Trim() + (spec.Where is null ? "" : $"  where {spec.Where}"), spec.TextNode.Location);
+            }
+
+            /// <summary>
+            /// Every later pass walks a bound expression as a tree. silu and gelu use their argument twice, so nesting
+            /// them doubles the tree each time: refuse trees that grow past what those walks can afford.
+            /// </summary>
+            private void CheckExpandedSize(BoundExpr e, Expr at)
+            {
+                var (depth, nodes) = Analysis.Support.Measure(e, MaxBoundDepth, MaxBoundNodes);
+                if (depth > MaxBoundDepth || nodes > MaxBoundNodes)
+                    throw Fail(at, "the expression expands to " + (depth > MaxBoundDepth ? $"more than {MaxBoundDepth} levels" : $"more than {MaxBoundNodes:N0} operations") +
+                        " (nested silu/gelu repeat their argument); split it into several Einsums");
             }
 
             private HashSet<string> ExpandReduceNames(ImmutableArray<string> names)

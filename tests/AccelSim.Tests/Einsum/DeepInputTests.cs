@@ -131,6 +131,17 @@ public class DeepInputTests
     }
 
     [Fact]
+    public void NestedFunctionsThatExpandAreBoundedToo()
+    {
+        // sigmoid expands to four levels: 250 nested calls are 1,000 levels, every one of them walked recursively.
+        var deep = AnalyzeJson(Good.Replace("A[n,k] * B[k]", Repeat("sigmoid(", 250) + "A[n,k] * B[k]" + Repeat(")", 250)));
+        Assert.Equal(32 * 250, deep.GetProperty("einsums")[0].GetProperty("ops").GetProperty("exp").GetInt64());
+        // gelu uses its argument twice, so 30 nested calls would be a tree of 2^30 operations.
+        AssertLocatedError(Good.Replace("A[n,k] * B[k]", Repeat("gelu(", 30) + "A[n,k] * B[k]" + Repeat(")", 30)), 13,
+            "expands to more than 100,000 operations");
+    }
+
+    [Fact]
     public void HundredThousandNestedFlowLists()
     {
         var path = RepoPaths.TempYaml(Repeat("[", 100_000) + Repeat("]", 100_000));
