@@ -21,6 +21,15 @@ namespace AccelSim.Cli
 
     public static class Cli
     {
+        /// <summary>"map " for `accelsim map ...`: the verb path whose --help to suggest.</summary>
+        private static string CommandPath(ParseResult parse)
+        {
+            var names = new List<string>();
+            for (var c = parse.CommandResult; c is not null && c.Parent is not null; c = c.Parent as System.CommandLine.Parsing.CommandResult)
+                names.Insert(0, c.Command.Name);
+            return names.Count == 0 ? "" : string.Join(" ", names) + " ";
+        }
+
         /// <summary>Builds the `accelsim` command tree. One file per verb under Commands/.</summary>
         public static RootCommand BuildRoot(TextWriter stdout, TextWriter stderr)
         {
@@ -41,8 +50,8 @@ namespace AccelSim.Cli
                 var parse = root.Parse(args);
                 if (parse.Errors.Count > 0)
                 {
-                    foreach (var e in parse.Errors) stderr.WriteLine("error: " + e.Message);
-                    stderr.WriteLine("Run 'accelsim --help' for usage.");
+                    // One line: the first problem, in our words, and where to look for usage.
+                    stderr.WriteLine(ParseErrors.Describe(ParseErrors.First(parse.Errors), parse) + $" (see 'accelsim {CommandPath(parse)}--help')");
                     return ExitCodes.BadInput;
                 }
                 var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
@@ -53,6 +62,17 @@ namespace AccelSim.Cli
                 stderr.WriteLine(e.OneLine);
                 return ExitCodes.BadInput;
             }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // A file or folder we were told to read or write is unusable (a last resort: commands check --out first).
+                stderr.WriteLine("error: " + e.Message.ReplaceLineEndings(" "));
+                return ExitCodes.BadInput;
+            }
+            catch (OverflowException)
+            {
+                stderr.WriteLine("error: a size or count from the input does not fit in 64 bits; use smaller sizes");
+                return ExitCodes.BadInput;
+            }
             catch (OperationCanceledException)
             {
                 stderr.WriteLine("interrupted");
@@ -60,7 +80,7 @@ namespace AccelSim.Cli
             }
             catch (Exception e) when (Environment.GetEnvironmentVariable("ACCELSIM_DEBUG") is null)
             {
-                stderr.WriteLine($"error: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}" +
+                stderr.WriteLine($"error: {e.Message.ReplaceLineEndings(" ")}" +
                                  " (set ACCELSIM_DEBUG=1 for a stack trace)");
                 return ExitCodes.Failure;
             }

@@ -23,6 +23,12 @@ public static class Invariant
             : value.ToString("G" + digits, Culture);
     }
 
+    /// <summary>A whole number exactly (4194304, not 4.194e+06); any other value as <see cref="Sig"/> does.</summary>
+    public static string WholeOrSig(double value, int digits = 4) =>
+        double.IsFinite(value) && value == Math.Floor(value) && Math.Abs(value) < 1e15
+            ? ((long)value).ToString(Culture)
+            : Sig(value, digits);
+
     /// <summary>Integer with thousands separators (1,234,567), culture-independent.</summary>
     public static string Grouped(long value) => value.ToString("#,0", Culture);
 

@@ -23,12 +23,15 @@ public sealed class TextTable(params string[] headers)
         var sb = new StringBuilder();
         void Line(string[] cells)
         {
+            var start = sb.Length;
             for (var i = 0; i < cells.Length; i++)
             {
                 if (i > 0) sb.Append("  ");
                 sb.Append(numeric[i] ? cells[i].PadLeft(widths[i]) : cells[i].PadRight(widths[i]));
             }
-            sb.Length = sb.ToString().TrimEnd(' ').Length;
+            var end = sb.Length; // trim this line's trailing spaces (not the whole text again: tables may be long)
+            while (end > start && sb[end - 1] == ' ') end--;
+            sb.Length = end;
             sb.Append('\n');
         }
         Line(headers);

@@ -40,11 +40,18 @@ public sealed class YNode
         return LoadText(System.IO.File.ReadAllText(path), path);
     }
 
+    /// <summary>
+    /// The deepest nesting of lists and mappings accepted. YamlDotNet's event parser is iterative but its tree (and
+    /// every reader of a tree) recurses once per level, so deeper documents are refused before the tree is built.
+    /// </summary>
+    public const int MaxDepth = 128;
+
     public static YNode LoadText(string text, string fileName)
     {
         var stream = new YamlStream();
         try
         {
+            CheckNesting(text, fileName);
             stream.Load(new StringReader(text));
         }
         catch (YamlException e)
@@ -60,6 +67,33 @@ public sealed class YNode
         if (stream.Documents.Count == 0)
             throw new InputException(SourceLocation.FileOnly(fileName), null, "empty YAML document");
         return new YNode(stream.Documents[0].RootNode, fileName, "");
+    }
+
+    /// <summary>
+    /// Throws when lists and mappings nest deeper than <see cref="MaxDepth"/>, at the collection that goes too deep;
+    /// replays only parser events (no tree). Malformed YAML is left for the caller's own load to report.
+    /// </summary>
+    public static void CheckNesting(string text, string fileName)
+    {
+        var parser = new YamlDotNet.Core.Parser(new StringReader(text));
+        var depth = 0;
+        while (parser.MoveNext())
+        {
+            switch (parser.Current)
+            {
+                case YamlDotNet.Core.Events.SequenceStart or YamlDotNet.Core.Events.MappingStart:
+                    if (++depth > MaxDepth)
+                    {
+                        var at = parser.Current.Start;
+                        throw new InputException(new SourceLocation(fileName, (int)at.Line, (int)at.Column), null,
+                            $"YAML nests deeper than {MaxDepth} levels of lists and mappings");
+                    }
+                    break;
+                case YamlDotNet.Core.Events.SequenceEnd or YamlDotNet.Core.Events.MappingEnd:
+                    depth--;
+                    break;
+            }
+        }
     }
 
     private static SourceLocation LastGoodPosition(string text, string fileName)

@@ -26,6 +26,7 @@ public static class ImportCommand
         timeloop.Options.Add(ert);
         timeloop.SetAction(parse =>
         {
+            OutputPaths.Folder(parse.GetValue(outDir)!, "--out");
             var written = TimeloopImport.Run(parse.GetValue(arch)!, parse.GetValue(prob)!, parse.GetValue(map), parse.GetValue(outDir)!, parse.GetValue(ert));
             foreach (var n in written.Notes) stdout.WriteLine("note: " + n);
             foreach (var f in written.Files) stdout.WriteLine("wrote " + f);

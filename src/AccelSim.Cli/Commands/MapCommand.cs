@@ -51,6 +51,7 @@ public static class MapCommand
             command.Options.Add(o);
         command.SetAction(parse =>
         {
+            if (parse.GetValue(save) is { } saveTo) OutputPaths.FileToWrite(saveTo, "--save");
             var sets = parse.GetValue(set) ?? Array.Empty<string>();
             var archFile = parse.GetValue(arch)!;
             if (!File.Exists(archFile)) throw new InputException(null, "--arch", $"file not found: {archFile}");

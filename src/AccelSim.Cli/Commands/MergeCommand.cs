@@ -26,6 +26,7 @@ public static class MergeCommand
         };
         command.SetAction(parse =>
         {
+            OutputPaths.Folder(parse.GetValue(outOption)!, "--out");
             var result = SweepMerger.Merge(parse.GetValue(inputs)!, parse.GetValue(outOption)!, parse.GetValue(force));
             var missing = string.Join(", ", result.MissingRanges.Take(8).Select(r => r.From == r.To
                 ? Invariant.Num(r.From) : $"{Invariant.Num(r.From)}-{Invariant.Num(r.To)}")) + (result.MissingRanges.Count > 8 ? ", ..." : "");

@@ -57,6 +57,7 @@ public static class PlotCommand
         };
         command.SetAction(parse =>
         {
+            OutputPaths.FileToWrite(parse.GetValue(outOption)!, "--out");
             var inPath = parse.GetValue(input)!;
             var csv = Directory.Exists(inPath) ? Path.Combine(inPath, "results.csv") : inPath;
             var table = ResultTable.Load(csv);

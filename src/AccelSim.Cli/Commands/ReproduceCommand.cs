@@ -67,6 +67,7 @@ public static class ReproduceCommand
         command.Options.Add(noEnginesOption);
         command.SetAction(parse =>
         {
+            if (parse.GetValue(outOption) is { } outTo) OutputPaths.Folder(outTo, "--out");
             var options = SpattenReproduction.DefaultOptions(parse.GetValue(outOption));
             if (parse.GetValue(archOption) is { } arch) options = options with { ArchPath = arch };
             if (parse.GetValue(workloadOption) is { Length: > 0 } workloads) options = options with { WorkloadFiles = workloads };

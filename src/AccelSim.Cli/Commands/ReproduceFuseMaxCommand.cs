@@ -27,6 +27,7 @@ public static class ReproduceFuseMaxCommand
         command.Options.Add(noPlotsOption);
         command.SetAction(parse =>
         {
+            if (parse.GetValue(outOption) is { } outTo) OutputPaths.Folder(outTo, "--out");
             var options = FuseMaxReproduction.DefaultOptions(parse.GetValue(outOption), parse.GetValue(referenceOption));
             if (parse.GetValue(noPlotsOption)) options = options with { Plots = false };
             FuseMaxReproduction.Run(options, stdout);

@@ -49,7 +49,7 @@ public static class SweepCommand
             var engines = registry();
             var spec = SweepSpecParser.Load(path, engines, CommonOptions.ParseSets(parse, set));
             var evaluator = engines.Get(spec.Engine, spec.EngineLocation);
-            var outDir = parse.GetValue(outOption) ?? Path.Combine("results", spec.Name);
+            var outDir = OutputPaths.Folder(parse.GetValue(outOption) ?? Path.Combine("results", spec.Name), "--out");
             var shardSpec = parse.GetValue(shard) is { } s ? ShardSpec.Parse(s) : null;
             // Held until the command ends (the report is written into the folder too); the OS releases it if
             // this process dies, so a later --resume needs no cleanup.

@@ -23,6 +23,7 @@ public static class ValidateCommand
         command.Options.Add(archDir);
         command.SetAction(parse =>
         {
+            if (parse.GetValue(outDir) is { } outTo) OutputPaths.Folder(outTo, "--out");
             var set = MeasurementReader.Load(parse.GetValue(measurements)!);
             var gpus = Validator.LoadGpus(parse.GetValue(archDir)!);
             var summary = Validator.Run(set, gpus);

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using AccelSim.Core;
 using AccelSim.Einsum.Ir;
 
 namespace AccelSim.Einsum.Analysis;
@@ -38,6 +39,15 @@ public sealed record CascadeReport(
 /// <summary>Analyses a bound cascade: operation counts (masks counted exactly), footprints, passes, intensity.</summary>
 public static class CascadeAnalyzer
 {
+    /// <summary>
+    /// The deepest mask condition counted. Each masked Einsum of a chain adds its filter to the supports it passes on,
+    /// so a long chain of masks would grow a condition that every counting step walks recursively.
+    /// </summary>
+    public const int MaxConditionDepth = 2 * Syntax.Parser.MaxDepth;
+
+    /// <summary>The largest mask condition counted, in tree nodes (Einsums reading several masked inputs combine them).</summary>
+    public const int MaxConditionNodes = 20_000;
+
     public static CascadeReport Analyze(Cascade cascade)
     {
         var supports = new Dictionary<string, BoundExpr?>(StringComparer.Ordinal);
@@ -46,10 +56,26 @@ public static class CascadeAnalyzer
         foreach (var e in cascade.Einsums)
         {
             var condition = Support.PointCondition(e, supports);
+            if (condition is not null && Support.Measure(condition, MaxConditionDepth, MaxConditionNodes) is var (depth, nodes)
+                && (depth > MaxConditionDepth || nodes > MaxConditionNodes))
+                throw new InputException(e.Location, null,
+                    $"{e.Name}: the masks reaching this Einsum through its inputs combine into a condition " +
+                    (depth > MaxConditionDepth ? $"deeper than {MaxConditionDepth} levels" : $"of more than {MaxConditionNodes:N0} terms") +
+                    "; too many masked Einsums are chained for exact counting");
             var points = PointCounter.Count(condition, e.Iteration);
             supports[e.Output.Tensor] = Support.OutputSupport(e, condition);
-            var ops = e.OpsPerPoint.Scale(points);
-            total += ops;
+            OpCounts ops;
+            try
+            {
+                ops = e.OpsPerPoint.Scale(points);
+                total += ops;
+                _ = total.Flops;
+            }
+            catch (OverflowException)
+            {
+                throw new InputException(e.Location, null,
+                    $"{e.Name}: {Invariant.Grouped(points)} points x {e.OpsPerPoint.Total} operations per point overflow 64-bit operation counts (with the Einsums before it); use smaller sizes");
+            }
             einsums.Add(new EinsumAnalysis(e.Name, e.Text, e.Iteration, e.DenseIterationPoints, points, e.OpsPerPoint, ops,
                 e.Reduce?.ToString().ToLowerInvariant(), [.. e.ReduceVariables.Select(v => e.Iteration[v].Name)],
                 e.Output.Tensor, [.. e.Inputs.Select(i => i.Tensor).Distinct()]));

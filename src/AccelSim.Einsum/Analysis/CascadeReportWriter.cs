@@ -13,7 +13,7 @@ public static class CascadeReportWriter
         var sb = new StringBuilder();
         sb.Append($"workload {r.Workload}  ({r.File})\n");
         sb.Append("parameters: ").Append(string.Join(", ", r.Parameters.OrderBy(p => p.Key, StringComparer.Ordinal)
-            .Select(p => $"{p.Key}={Invariant.Sig(p.Value, 6)}"))).Append("\n\n");
+            .Select(p => $"{p.Key}={Invariant.WholeOrSig(p.Value, 6)}"))).Append("\n\n");
 
         var kinds = OpCounts.Kinds.Where(k => r.TotalOps[k] != 0).ToList();
         var einsums = new TextTable(["einsum", "iteration space", "points", .. kinds.Select(k => k.ToString().ToLowerInvariant())]);

@@ -45,12 +45,37 @@ internal static class Support
         _ => null,
     };
 
+    /// <summary>Intersection; equal sides (a tensor read twice) collapse, so conditions do not double per Einsum.</summary>
     public static BoundExpr? And(BoundExpr? a, BoundExpr? b) =>
-        a is null ? b : b is null ? a : new BinaryBound(BinaryFn.And, a, b);
+        a is null ? b : b is null ? a : a.Equals(b) ? a : new BinaryBound(BinaryFn.And, a, b);
 
     /// <summary>Union: dense if either side is dense.</summary>
     private static BoundExpr? Or(BoundExpr? a, BoundExpr? b) =>
-        a is null || b is null ? null : new BinaryBound(BinaryFn.Or, a, b);
+        a is null || b is null ? null : a.Equals(b) ? a : new BinaryBound(BinaryFn.Or, a, b);
+
+    /// <summary>
+    /// Levels (1 for a leaf) and nodes of a condition's tree, without recursion; the walk stops once either passes its
+    /// limit, so measuring a condition that grew too large stays cheap.
+    /// </summary>
+    public static (int Depth, int Nodes) Measure(BoundExpr x, int maxDepth, int maxNodes)
+    {
+        int deepest = 0, nodes = 0;
+        var work = new Stack<(BoundExpr Node, int Level)>();
+        work.Push((x, 1));
+        while (work.Count > 0 && deepest <= maxDepth && nodes <= maxNodes)
+        {
+            var (node, level) = work.Pop();
+            deepest = Math.Max(deepest, level);
+            nodes++;
+            switch (node)
+            {
+                case UnaryBound u: work.Push((u.Operand, level + 1)); break;
+                case BinaryBound b: work.Push((b.Left, level + 1)); work.Push((b.Right, level + 1)); break;
+                case BlockMaskExpr m: work.Push((m.RowBlock, level + 1)); work.Push((m.ColBlock, level + 1)); break;
+            }
+        }
+        return (deepest, nodes);
+    }
 
     /// <summary>Replaces variable v by <paramref name="map"/>[v] (affine), everywhere in a condition.</summary>
     public static BoundExpr Substitute(BoundExpr x, IReadOnlyDictionary<int, AffineIndex> map) => x switch

@@ -37,6 +37,19 @@ public sealed record AffineIndex(long Constant, ImmutableArray<AffineTerm> Terms
 {
     public static AffineIndex Const(long c) => new(c, []);
 
+    // Value equality over the terms (an ImmutableArray alone compares by reference), so that equal conditions built
+    // separately are recognised as equal.
+    public bool Equals(AffineIndex? other) =>
+        other is not null && Constant == other.Constant && Terms.AsSpan().SequenceEqual(other.Terms.AsSpan());
+
+    public override int GetHashCode()
+    {
+        var h = new HashCode();
+        h.Add(Constant);
+        foreach (var t in Terms) h.Add(t);
+        return h.ToHashCode();
+    }
+
     public long Evaluate(ReadOnlySpan<long> point)
     {
         var v = Constant;
@@ -122,10 +135,10 @@ public sealed record OpCounts(long Mac, long Mul, long Add, long Max, long Exp, 
         checked(a.Exp + b.Exp), checked(a.Div + b.Div), checked(a.Sqrt + b.Sqrt));
 
     /// <summary>All operations, a MAC counting as one.</summary>
-    public long Total => Mac + Mul + Add + Max + Exp + Div + Sqrt;
+    public long Total => checked(Mac + Mul + Add + Max + Exp + Div + Sqrt);
 
     /// <summary>Floating-point operations, a MAC counting as two (multiply + add), as FLOP/s figures do.</summary>
-    public long Flops => 2 * Mac + Mul + Add + Max + Exp + Div + Sqrt;
+    public long Flops => checked(2 * Mac + Mul + Add + Max + Exp + Div + Sqrt);
 
     public static IEnumerable<OpKind> Kinds => Enum.GetValues<OpKind>();
 

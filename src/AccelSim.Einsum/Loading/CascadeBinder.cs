@@ -20,6 +20,9 @@ public static partial class CascadeBinder
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
     private static partial Regex Identifier();
 
+    /// <summary>Largest bound expression (after silu/gelu/sigmoid expand), in tree levels and in tree nodes.</summary>
+    public const int MaxBoundDepth = 4 * Parser.MaxDepth, MaxBoundNodes = 100_000;
+
     public static Cascade Bind(WorkloadSpec spec, IReadOnlyDictionary<string, string>? overrides = null,
         IReadOnlyList<ParamSource>? modelParams = null)
     {
@@ -33,8 +36,8 @@ public static partial class CascadeBinder
             {
                 if (!scope.IsDeclared(name))
                     throw new InputException(SourceLocation.FileOnly(spec.File), "--set " + name,
-                        $"unknown parameter '{name}' (workload parameters: {string.Join(", ", scope.Names)})");
-                scope.Declare(new ParamSource(name, text, SourceLocation.FileOnly("--set"), "--set " + name, 0, "--set"));
+                        $"unknown parameter '{name}'{Suggest.DidYouMean(name, scope.Names)} (workload parameters: {string.Join(", ", scope.Names)})");
+                scope.Declare(ParamScope.CommandLine(name, text));
             }
         var ctx = new BindContext(spec, scope);
         return ctx.Run();
@@ -57,7 +60,7 @@ public static partial class CascadeBinder
                 if (_rankByVariable.ContainsKey(name))
                 {
                     var src = scope.Source(name);
-                    throw new InputException(src.Location, src.Field,
+                    throw new InputException(ParamScope.Shift(src), src.Field,
                         $"parameter '{name}' clashes with the index variable of rank {_rankByVariable[name].Name}; rename it");
                 }
             foreach (var t in spec.Tensors) DeclareTensor(t);
@@ -82,39 +85,66 @@ public static partial class CascadeBinder
         {
             foreach (var r in spec.Ranks)
             {
-                var field = r.Node.Path;
-                if (!RankName().IsMatch(r.Name))
-                    throw new InputException(r.Node.Location, field, $"rank name '{r.Name}' must start with an upper-case letter (its index variable is the lower-case name)");
-                var size = EvalSize(r.SizeText, r.Node, $"size of rank {r.Name}");
-                if (r.Split.IsDefaultOrEmpty)
+                try { BindRank(r); }
+                catch (OverflowException)
                 {
-                    AddRank(new Rank(r.Name, size, null, [], 1), r.Node);
-                    continue;
+                    throw new InputException(r.Node.Location, r.Node.Path,
+                        $"the partitions of rank {r.Name} multiply to more than 2^63" + SetNote());
                 }
-                if (r.Split.Length < 2)
-                    throw new InputException(r.Node.Location, field, "a split needs at least two partitions (outer to inner)");
-                var autos = r.Split.Count(p => p.SizeText is null);
-                if (autos > 1 || (autos == 1 && r.Split[0].SizeText is not null))
-                    throw new InputException(r.Node.Location, field, "only the outermost partition may be 'auto'");
-                var sizes = new long[r.Split.Length];
-                for (var i = r.Split.Length - 1; i >= 1; i--)
-                    sizes[i] = EvalSize(r.Split[i].SizeText!, r.Split[i].Node, $"size of partition {r.Split[i].Name}");
-                var inner = sizes.Skip(1).Aggregate(1L, (a, b) => checked(a * b));
-                sizes[0] = r.Split[0].SizeText is null ? (size + inner - 1) / inner
-                    : EvalSize(r.Split[0].SizeText!, r.Split[0].Node, $"size of partition {r.Split[0].Name}");
-                if (checked(sizes[0] * inner) < size)
-                    throw new InputException(r.Node.Location, field,
-                        $"partitions {string.Join(" x ", r.Split.Select(p => p.Name))} = {sizes[0] * inner} do not cover {r.Name} = {size}");
-                AddRank(new Rank(r.Name, size, null, [.. r.Split.Select(p => p.Name)], 1), r.Node);
-                long stride = 1;
-                var strides = new long[sizes.Length];
-                for (var i = sizes.Length - 1; i >= 0; i--) { strides[i] = stride; stride = checked(stride * sizes[i]); }
-                for (var i = 0; i < r.Split.Length; i++)
-                {
-                    if (!RankName().IsMatch(r.Split[i].Name))
-                        throw new InputException(r.Split[i].Node.Location, r.Split[i].Node.Path, $"partition name '{r.Split[i].Name}' must start with an upper-case letter");
-                    AddRank(new Rank(r.Split[i].Name, sizes[i], r.Name, [], strides[i]), r.Split[i].Node);
-                }
+            }
+        }
+
+        /// <summary>" (window = -5 from --set, tile = 64)": the parameters an expression uses and their values, or "".</summary>
+        internal string SetValues(Expr e)
+        {
+            var names = new List<string>();
+            CollectNames(e, names);
+            var used = names.Distinct().Where(scope.IsDeclared)
+                .Select(n => $"{n} = {Invariant.Num(scope.Get(n))}" + (scope.Source(n).Origin == "--set" ? " from --set" : "")).ToList();
+            return used.Count == 0 ? "" : $" ({string.Join(", ", used)})";
+        }
+
+        /// <summary>" (with --set a=1, b=2)" naming the command-line values in effect, or "".</summary>
+        private string SetNote()
+        {
+            var set = scope.Names.Where(n => scope.Source(n).Origin == "--set").Select(n => $"{n}={scope.Source(n).Text}").ToList();
+            return set.Count == 0 ? "" : $" (with --set {string.Join(", ", set)})";
+        }
+
+        private void BindRank(RankSpec r)
+        {
+            var field = r.Node.Path;
+            if (!RankName().IsMatch(r.Name))
+                throw new InputException(r.Node.Location, field, $"rank name '{r.Name}' must start with an upper-case letter (its index variable is the lower-case name)");
+            var size = EvalSize(r.SizeText, r.Node, $"size of rank {r.Name}");
+            if (r.Split.IsDefaultOrEmpty)
+            {
+                AddRank(new Rank(r.Name, size, null, [], 1), r.Node);
+                return;
+            }
+            if (r.Split.Length < 2)
+                throw new InputException(r.Node.Location, field, "a split needs at least two partitions (outer to inner)");
+            var autos = r.Split.Count(p => p.SizeText is null);
+            if (autos > 1 || (autos == 1 && r.Split[0].SizeText is not null))
+                throw new InputException(r.Node.Location, field, "only the outermost partition may be 'auto'");
+            var sizes = new long[r.Split.Length];
+            for (var i = r.Split.Length - 1; i >= 1; i--)
+                sizes[i] = EvalSize(r.Split[i].SizeText!, r.Split[i].Node, $"size of partition {r.Split[i].Name}");
+            var inner = sizes.Skip(1).Aggregate(1L, (a, b) => checked(a * b));
+            sizes[0] = r.Split[0].SizeText is null ? (size + inner - 1) / inner
+                : EvalSize(r.Split[0].SizeText!, r.Split[0].Node, $"size of partition {r.Split[0].Name}");
+            if (checked(sizes[0] * inner) < size)
+                throw new InputException(r.Node.Location, field,
+                    $"partitions {string.Join(" x ", r.Split.Select(p => p.Name))} = {sizes[0] * inner} do not cover {r.Name} = {size}");
+            AddRank(new Rank(r.Name, size, null, [.. r.Split.Select(p => p.Name)], 1), r.Node);
+            long stride = 1;
+            var strides = new long[sizes.Length];
+            for (var i = sizes.Length - 1; i >= 0; i--) { strides[i] = stride; stride = checked(stride * sizes[i]); }
+            for (var i = 0; i < r.Split.Length; i++)
+            {
+                if (!RankName().IsMatch(r.Split[i].Name))
+                    throw new InputException(r.Split[i].Node.Location, r.Split[i].Node.Path, $"partition name '{r.Split[i].Name}' must start with an upper-case letter");
+                AddRank(new Rank(r.Split[i].Name, sizes[i], r.Name, [], strides[i]), r.Split[i].Node);
             }
         }
 
@@ -146,11 +176,11 @@ public static partial class CascadeBinder
         private static long CheckedSize(double v, ParamSource src, string what)
         {
             if (double.IsNaN(v) || double.IsInfinity(v) || v != Math.Floor(v))
-                throw new InputException(src.Location, src.Field, $"{what} must be a whole number, got {Invariant.Num(v)}");
+                throw new InputException(ParamScope.Shift(src), src.Field, $"{what} must be a whole number, got {Invariant.Num(v)}" + FromSet(src));
             if (v < 1)
-                throw new InputException(src.Location, src.Field, $"{what} must be positive, got {Invariant.Num(v)}" + FromSet(src));
+                throw new InputException(ParamScope.Shift(src), src.Field, $"{what} must be positive, got {Invariant.Num(v)}" + FromSet(src));
             if (v > 1e15)
-                throw new InputException(src.Location, src.Field, $"{what} = {Invariant.Num(v)} is too large");
+                throw new InputException(ParamScope.Shift(src), src.Field, $"{what} = {Invariant.Num(v)} is too large (at most 1e15)" + FromSet(src));
             return (long)v;
         }
 
@@ -159,7 +189,7 @@ public static partial class CascadeBinder
         private static int CheckedInt(double v, ParamSource src, string what)
         {
             if (v != Math.Floor(v) || v < 1 || v > 1024)
-                throw new InputException(src.Location, src.Field, $"{what} must be a whole number between 1 and 1024, got {Invariant.Num(v)}");
+                throw new InputException(ParamScope.Shift(src), src.Field, $"{what} must be a whole number between 1 and 1024, got {Invariant.Num(v)}");
             return (int)v;
         }
 
@@ -244,8 +274,20 @@ public static partial class CascadeBinder
 
         private ExtendedEinsum BindEinsum(EinsumSpec s, EinsumStatement st, int order)
         {
-            var b = new EinsumBuilder(this, s, st);
-            return b.Build(order);
+            var name = s.Name ?? st.Output.Tensor;
+            ExtendedEinsum e;
+            try { e = new EinsumBuilder(this, s, st).Build(order); }
+            catch (OverflowException)
+            {
+                throw new InputException(s.TextNode.Location, s.TextNode.Path, $"{name}: index arithmetic overflows 64-bit integers at these sizes" + SetNote());
+            }
+            try { _ = e.DenseIterationPoints; }
+            catch (OverflowException)
+            {
+                throw new InputException(s.TextNode.Location, s.TextNode.Path,
+                    $"{name}: its iteration space ({string.Join(" x ", e.Iteration.Select(v => $"{v.Name}:{v.Size}"))}) has more than 2^63 points" + SetNote());
+            }
+            return e;
         }
 
         private sealed class EinsumBuilder(BindContext ctx, EinsumSpec spec, EinsumStatement st)
@@ -311,9 +353,23 @@ public static partial class CascadeBinder
                 foreach (var f in _implicitFilters) filter = filter is null ? f : new BinaryBound(BinaryFn.And, filter, f);
 
                 CheckAccess(output, isWrite: true, st.Output);
+                CheckExpandedSize(bound, st.Right);
+                if (filter is not null) CheckExpandedSize(filter, _whereExpr ?? st.Right);
                 var ops = OperationCounter.PerPoint(bound, reduce);
                 return new ExtendedEinsum(Name, order, [.. _vars], output, [.. _inputs], bound, reduce, reduceVars, filter,
                     spec.Init, ops, spec.Text.Trim() + (spec.Where is null ? "" : $"  where {spec.Where}"), spec.TextNode.Location);
+            }
+
+            /// <summary>
+            /// Every later pass walks a bound expression as a tree. silu and gelu use their argument twice, so nesting
+            /// them doubles the tree each time: refuse trees that grow past what those walks can afford.
+            /// </summary>
+            private void CheckExpandedSize(BoundExpr e, Expr at)
+            {
+                var (depth, nodes) = Analysis.Support.Measure(e, MaxBoundDepth, MaxBoundNodes);
+                if (depth > MaxBoundDepth || nodes > MaxBoundNodes)
+                    throw Fail(at, "the expression expands to " + (depth > MaxBoundDepth ? $"more than {MaxBoundDepth} levels" : $"more than {MaxBoundNodes:N0} operations") +
+                        " (nested silu/gelu repeat their argument); split it into several Einsums");
             }
 
             private HashSet<string> ExpandReduceNames(ImmutableArray<string> names)
@@ -514,6 +570,9 @@ public static partial class CascadeBinder
 
             private BoundExpr BindValueIn(Expr e, Func<Expr, string, InputException> fail)
             {
+                // Mask arguments out of range are errors only where the mask survives constant folding: in the
+                // shipped `window == 0 or window(p, m, window)`, window = 0 switches the mask off.
+                var maskArgumentErrors = new List<(BoundExpr Mask, InputException Error)>();
                 BoundExpr Bind(Expr x)
                 {
                     switch (x)
@@ -538,7 +597,14 @@ public static partial class CascadeBinder
                         case BinaryExpr b:
                             var l = Bind(b.Left);
                             var r = Bind(b.Right);
-                            if (l is ConstExpr lc && r is ConstExpr rc) return new ConstExpr(ParamScope.Binary(b.Op, lc.Value, rc.Value));
+                            if (b.Op is BinaryOp.Div or BinaryOp.FloorDiv or BinaryOp.Mod && r is ConstExpr { Value: 0 })
+                                throw fail(b, "divides by zero" + ctx.SetValues(b.Right));
+                            if (l is ConstExpr lc && r is ConstExpr rc)
+                            {
+                                var folded = ParamScope.Binary(b.Op, lc.Value, rc.Value);
+                                if (double.IsNaN(folded)) throw fail(b, "this operation on constants is undefined (NaN)" + ctx.SetValues(b));
+                                return new ConstExpr(folded);
+                            }
                             // Fold logic with a constant side, so that `not causal or causal(p, m)` disappears when causal is off.
                             if (b.Op is BinaryOp.And or BinaryOp.Or && (l is ConstExpr || r is ConstExpr))
                             {
@@ -547,16 +613,52 @@ public static partial class CascadeBinder
                             }
                             return new BinaryBound(b.Op.ToFn(), l, r);
                         case CallExpr c:
-                            return BindCall(c, Bind, fail);
+                            return BindCall(c, Bind, fail, maskArgumentErrors);
                         default:
                             throw fail(x, "unsupported expression");
                     }
                 }
-                return Bind(e);
+                var bound = Bind(e);
+                if (maskArgumentErrors.Count > 0)
+                {
+                    var live = Nodes(bound);
+                    foreach (var (mask, error) in maskArgumentErrors)
+                        if (live.Contains(mask)) throw error;
+                }
+                return bound;
             }
 
-            private BoundExpr BindCall(CallExpr c, Func<Expr, BoundExpr> bind, Func<Expr, string, InputException> fail)
+            /// <summary>Every node of a bound tree, by reference (walked without recursion).</summary>
+            private static HashSet<BoundExpr> Nodes(BoundExpr root)
             {
+                var seen = new HashSet<BoundExpr>(ReferenceEqualityComparer.Instance);
+                var work = new Stack<BoundExpr>();
+                work.Push(root);
+                while (work.Count > 0)
+                {
+                    var n = work.Pop();
+                    if (!seen.Add(n)) continue;
+                    switch (n)
+                    {
+                        case UnaryBound u: work.Push(u.Operand); break;
+                        case BinaryBound bb: work.Push(bb.Left); work.Push(bb.Right); break;
+                        case BlockMaskExpr m: work.Push(m.RowBlock); work.Push(m.ColBlock); break;
+                    }
+                }
+                return seen;
+            }
+
+            private BoundExpr BindCall(CallExpr c, Func<Expr, BoundExpr> bind, Func<Expr, string, InputException> fail,
+                List<(BoundExpr Mask, InputException Error)> maskArgumentErrors)
+            {
+                // A constant mask argument outside its range: an error if the mask is still there after folding.
+                BoundExpr CheckArgument(BoundExpr mask, Expr arg, Func<double, bool> valid, string requirement)
+                {
+                    if (TryConstant(arg) is { } v && !valid(v))
+                        maskArgumentErrors.Add((mask, fail(arg, $"{c.Function}(): {requirement}, got {Invariant.Num(v)}{ctx.SetValues(arg)}")));
+                    return mask;
+                }
+                static bool Whole(double v) => double.IsFinite(v) && v == Math.Floor(v);
                 void Arity(int n)
                 {
                     if (c.Args.Length != n) throw fail(c, $"{c.Function}() takes {n} argument(s), got {c.Args.Length}");
@@ -601,20 +703,31 @@ public static partial class CascadeBinder
                         if (c.Args.Length is not (2 or 3)) throw fail(c, "causal(query_index, key_index[, offset]) takes 2 or 3 arguments");
                         var q = bind(c.Args[0]);
                         if (c.Args.Length == 3) q = new BinaryBound(BinaryFn.Add, q, bind(c.Args[2]));
-                        return new BinaryBound(BinaryFn.Le, bind(c.Args[1]), q);
+                        var causal = new BinaryBound(BinaryFn.Le, bind(c.Args[1]), q);
+                        // A negative offset leaves the first queries with no visible key at all.
+                        return c.Args.Length == 3
+                            ? CheckArgument(causal, c.Args[2], v => Whole(v) && v >= 0, "the offset must be a whole number >= 0 (a negative one leaves the first queries no key)")
+                            : causal;
                     case "window":
                         // window(p, m, w): |p - m| < w, written as two affine comparisons so it can be counted exactly.
                         Arity(3);
                         var d = new BinaryBound(BinaryFn.Sub, bind(c.Args[0]), bind(c.Args[1]));
                         var w = bind(c.Args[2]);
-                        return new BinaryBound(BinaryFn.And, new BinaryBound(BinaryFn.Lt, d, w),
+                        var window = new BinaryBound(BinaryFn.And, new BinaryBound(BinaryFn.Lt, d, w),
                             new BinaryBound(BinaryFn.Lt, new UnaryBound(UnaryFn.Neg, d), w));
+                        return CheckArgument(window, c.Args[2], v => Whole(v) && v >= 1, "the width must be a whole number >= 1 (|p - m| < width keeps nothing below 1)");
                     case "blockmask":
                         Arity(4);
                         var density = TryConstant(c.Args[2]) ?? throw fail(c.Args[2], "blockmask density must be a constant");
                         var seed = TryConstant(c.Args[3]) ?? throw fail(c.Args[3], "blockmask seed must be a constant");
-                        if (density is < 0 or > 1) throw fail(c.Args[2], $"blockmask density must be in [0, 1], got {Invariant.Num(density)}");
-                        return new BlockMaskExpr(bind(c.Args[0]), bind(c.Args[1]), density, (long)seed);
+                        if (!(density is >= 0 and <= 1)) throw fail(c.Args[2], $"blockmask density must be in [0, 1], got {Invariant.Num(density)}{ctx.SetValues(c.Args[2])}");
+                        if (!Whole(seed) || Math.Abs(seed) > 9e15) throw fail(c.Args[3], $"blockmask seed must be a whole number, got {Invariant.Num(seed)}{ctx.SetValues(c.Args[3])}");
+                        BoundExpr mask = new BlockMaskExpr(bind(c.Args[0]), bind(c.Args[1]), density, (long)seed);
+                        // Block coordinates are usually `index // block_size`: a block holds at least one element.
+                        foreach (var block in c.Args.Take(2))
+                            if (block is BinaryExpr { Op: BinaryOp.FloorDiv } div)
+                                CheckArgument(mask, div.Right, v => Whole(v) && v >= 1, "the block size must be a whole number >= 1");
+                        return mask;
                     default:
                         throw fail(c, $"unknown function '{c.Function}' (exp, log, sqrt, rsqrt, abs, max, min, pow, relu, sigmoid, silu, gelu, causal, window, blockmask)");
                 }
@@ -687,7 +800,14 @@ public static partial class CascadeBinder
                 if (producer is not null)
                     for (var d = 0; d < extents.Length; d++)
                         extents[d] = Math.Max(extents[d], producer.Output.Indices[d].Range(producer.Iteration).Max + 1);
-                result.Add(new TensorDef(name, shape.Ranks, [.. extents], role, shape.WordBits));
+                var tensor = new TensorDef(name, shape.Ranks, [.. extents], role, shape.WordBits);
+                try { _ = tensor.Elements; }
+                catch (OverflowException)
+                {
+                    throw new InputException(shape.Where, shape.Field,
+                        $"tensor {name} ({string.Join(" x ", extents)}) has more than 2^63 elements" + SetNote());
+                }
+                result.Add(tensor);
             }
             return result.ToImmutable();
         }

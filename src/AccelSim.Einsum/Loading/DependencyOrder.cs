@@ -20,32 +20,59 @@ internal static class DependencyOrder
             {
                 if (!producer.TryGetValue(read.Tensor, out var p)) continue;
                 if (IsPreviousStep(p, consumer, read)) continue;
+                CheckOverlap(p, consumer, read);
                 if (ReferenceEquals(p, consumer))
                     throw new InputException(consumer.Location, null,
                         $"{consumer.Name}: reads {read} at the step it writes {consumer.Output}; a running recurrence must read an earlier step (e.g. write X[m1+1], read X[m1])");
                 sameStep[consumer].Add(p);
             }
 
+        // Depth-first topological order with an explicit stack (a cascade may chain thousands of Einsums).
         var result = new List<ExtendedEinsum>();
-        var state = einsums.ToDictionary(e => e, _ => 0); // 0 new, 1 on stack, 2 done
-        var stack = new List<ExtendedEinsum>();
-        void Visit(ExtendedEinsum e)
+        var state = einsums.ToDictionary(e => e, _ => 0); // 0 new, 1 on the path, 2 done
+        var path = new List<(ExtendedEinsum Einsum, int Next)>();
+        foreach (var start in einsums)
         {
-            if (state[e] == 2) return;
-            if (state[e] == 1)
+            if (state[start] != 0) continue;
+            state[start] = 1;
+            path.Add((start, 0));
+            while (path.Count > 0)
             {
-                var cycle = stack.Skip(stack.IndexOf(e)).Append(e).Select(x => x.Name);
-                throw new InputException(e.Location, null, $"cyclic dependency: {string.Join(" -> ", cycle)} (no earlier-step read breaks the cycle)");
+                var (e, next) = path[^1];
+                var producers = sameStep[e];
+                if (next == producers.Count)
+                {
+                    path.RemoveAt(path.Count - 1);
+                    state[e] = 2;
+                    result.Add(e);
+                    continue;
+                }
+                path[^1] = (e, next + 1);
+                var p = producers[next];
+                if (state[p] == 2) continue;
+                if (state[p] == 1)
+                {
+                    var cycle = path.Select(x => x.Einsum).SkipWhile(x => !ReferenceEquals(x, p)).Append(p).Select(x => x.Name);
+                    throw new InputException(p.Location, null, $"cyclic dependency: {string.Join(" -> ", cycle)} (no earlier-step read breaks the cycle)");
+                }
+                state[p] = 1;
+                path.Add((p, 0));
             }
-            state[e] = 1;
-            stack.Add(e);
-            foreach (var p in sameStep[e]) Visit(p);
-            stack.RemoveAt(stack.Count - 1);
-            state[e] = 2;
-            result.Add(e);
         }
-        foreach (var e in einsums) Visit(e);
         return result;
+    }
+
+    /// <summary>A same-step read must reach some element the producer writes; one that cannot is always empty.</summary>
+    private static void CheckOverlap(ExtendedEinsum producer, ExtendedEinsum consumer, TensorAccess read)
+    {
+        for (var d = 0; d < read.Indices.Length; d++)
+        {
+            var (rmin, rmax) = read.Indices[d].Range(consumer.Iteration);
+            var (wmin, wmax) = producer.Output.Indices[d].Range(producer.Iteration);
+            if (rmax < wmin || rmin > wmax)
+                throw new InputException(consumer.Location, null,
+                    $"{consumer.Name}: reads {read} at [{rmin}, {rmax}] in rank {d + 1}, but {producer.Name} writes {producer.Output} only at [{wmin}, {wmax}]: every value read would be empty");
+        }
     }
 
     /// <summary>
@@ -60,7 +87,17 @@ internal static class DependencyOrder
             var r = read.Indices[d];
             if (w.SoleVariable is not { } wv || r.SoleVariable is not { } rv) continue;
             if (producer.Iteration[wv].Name != consumer.Iteration[rv].Name) continue;
-            if (r.Constant < w.Constant) return true;
+            if (r.Constant < w.Constant)
+            {
+                // Step v reads what step v - d wrote; over n steps that never happens when d >= n (d = 1 is the
+                // ordinary running recurrence, whose only step over a rank of size 1 reads nothing, by design).
+                var distance = w.Constant - r.Constant;
+                var steps = producer.Iteration[wv].Size;
+                if (distance > 1 && distance >= steps)
+                    throw new InputException(consumer.Location, null,
+                        $"{consumer.Name}: reads {read}, {distance} steps behind where {producer.Name} writes {producer.Output}, but {producer.Iteration[wv].Rank} has only {steps} step(s): no step would read a value written by an earlier one");
+                return true;
+            }
             if (r.Constant > w.Constant)
                 throw new InputException(consumer.Location, null,
                     $"{consumer.Name}: reads {read} ahead of the step at which {producer.Name} writes {producer.Output}");

@@ -37,19 +37,75 @@ public sealed class ParamScope
     public double Get(string name)
     {
         if (_values.TryGetValue(name, out var v)) return v;
-        var src = _sources[name];
-        if (!_evaluating.Add(name))
-            throw new InputException(src.Location, src.Field, $"parameter '{name}' depends on itself");
+        Resolve(name);
+        return _values[name];
+    }
+
+    /// <summary>
+    /// Evaluates a parameter after the parameters it names, depth first with an explicit stack: a chain of formulas
+    /// (p2: p1 + 1, p1: p0 + 1, ...) may be as long as the file, so it must not become a chain of nested calls.
+    /// </summary>
+    private void Resolve(string name)
+    {
+        var stack = new Stack<string>();
+        stack.Push(name);
+        _evaluating.Add(name);
         try
         {
-            v = Evaluate(_parsed[name], src);
+            while (stack.Count > 0)
+            {
+                var top = stack.Peek();
+                string? pending = null;
+                foreach (var dep in DeclaredNames(_parsed[top]))
+                {
+                    if (_values.ContainsKey(dep)) continue;
+                    if (_evaluating.Contains(dep))
+                    {
+                        var src = _sources[dep];
+                        throw new InputException(Shift(src), src.Field, $"parameter '{dep}' depends on itself");
+                    }
+                    pending = dep;
+                    break;
+                }
+                if (pending is not null)
+                {
+                    _evaluating.Add(pending);
+                    stack.Push(pending);
+                    continue;
+                }
+                var value = Evaluate(_parsed[top], _sources[top]); // every parameter it names is known now
+                var where = _sources[top];
+                if (!double.IsFinite(value))
+                    throw new InputException(Shift(where), where.Field,
+                        $"'{where.Text}' evaluates to {Invariant.Num(value)}; a parameter must be a finite number");
+                _values[top] = value;
+                _evaluating.Remove(top);
+                stack.Pop();
+            }
         }
         finally
         {
-            _evaluating.Remove(name);
+            _evaluating.Clear();
         }
-        _values[name] = v;
-        return v;
+    }
+
+    /// <summary>The declared parameters an expression refers to, in order of appearance.</summary>
+    private IEnumerable<string> DeclaredNames(Expr e)
+    {
+        var names = new List<string>();
+        var work = new Stack<Expr>();
+        work.Push(e);
+        while (work.Count > 0)
+        {
+            switch (work.Pop())
+            {
+                case NameExpr n when _sources.ContainsKey(n.Name): names.Add(n.Name); break;
+                case UnaryExpr u: work.Push(u.Operand); break;
+                case BinaryExpr b: work.Push(b.Right); work.Push(b.Left); break;
+                case CallExpr c: for (var i = c.Args.Length - 1; i >= 0; i--) work.Push(c.Args[i]); break;
+            }
+        }
+        return names;
     }
 
     public ImmutableDictionary<string, double> All() =>
@@ -67,8 +123,15 @@ public sealed class ParamScope
         }
     }
 
-    internal static SourceLocation Shift(ParamSource src, int offset) =>
-        src.Location.Line > 0 ? src.Location with { Column = src.Location.Column + src.ColumnShift + offset } : src.Location;
+    /// <summary>Where in its file a character of a parameter's text is; null for a value given on the command line.</summary>
+    internal static SourceLocation? Shift(ParamSource src, int offset = 0) =>
+        string.IsNullOrEmpty(src.Location.File) ? null
+        : src.Location.Line > 0 ? src.Location with { Column = src.Location.Column + src.ColumnShift + offset }
+        : src.Location;
+
+    /// <summary>The source of a `--set name=value` override: no file position, the option as its field.</summary>
+    public static ParamSource CommandLine(string name, string text) =>
+        new(name, text, new SourceLocation("", 0, 0), "--set " + name, 0, "--set");
 
     /// <summary>Evaluates a scalar formula; names resolve to parameters (or through <paramref name="extra"/>).</summary>
     public double Evaluate(Expr e, ParamSource where, Func<string, double?>? extra = null)

@@ -27,13 +27,18 @@ public sealed record WorkloadSpec(
     YNode? Attention,
     ImmutableDictionary<string, YNode> Extensions)
 {
-    /// <summary>Top-level sections other engines own (parsed by them from <see cref="Extensions"/>).</summary>
-    public static readonly ImmutableArray<string> ExtensionSections = ["pruning", "sparsity", "layers", "notes"];
+    /// <summary>Top-level sections other engines own (parsed by them from <see cref="Extensions"/>); notes are free text.</summary>
+    public static readonly ImmutableArray<string> ExtensionSections = ["pruning", "sparsity", "notes"];
 
-    public static WorkloadSpec Parse(YNode root)
+    /// <summary>The longest chain of `extends:` accepted (a variant of a variant of ...).</summary>
+    public const int MaxExtendsDepth = 16;
+
+    public static WorkloadSpec Parse(YNode root) => Parse(root, []);
+
+    private static WorkloadSpec Parse(YNode root, ImmutableList<string> extendedFrom)
     {
         if (!root.IsMapping) throw root.Error("a workload file must be a YAML mapping");
-        if (root.Opt("extends") is { IsNull: false } extends) return ParseVariant(root, extends);
+        if (root.Opt("extends") is { IsNull: false } extends) return ParseVariant(root, extends, extendedFrom);
         root.ExpectOnlyKeys([.. new[] { "name", "description", "source", "model", "params", "ranks", "tensors", "einsums", "outputs", "attention" }, .. ExtensionSections]);
 
         var file = root.File;
@@ -106,19 +111,26 @@ public sealed record WorkloadSpec(
     /// A variant (`extends: base.yaml`) reuses a base workload's ranks, tensors and Einsums and changes only its name,
     /// description, model and parameter defaults (e.g. multi-query attention = grouped-query with kv_heads = 1).
     /// </summary>
-    private static WorkloadSpec ParseVariant(YNode root, YNode extends)
+    private static WorkloadSpec ParseVariant(YNode root, YNode extends, ImmutableList<string> extendedFrom)
     {
         root.ExpectOnlyKeys("extends", "name", "description", "source", "model", "params");
         var dir = Path.GetDirectoryName(Path.GetFullPath(root.File)) ?? ".";
         var basePath = Path.Combine(dir, extends.Text);
         if (!System.IO.File.Exists(basePath)) throw extends.Error($"base workload '{extends.Text}' not found");
-        var b = Parse(YNode.LoadFile(basePath));
+        var chain = extendedFrom.Add(Path.GetFullPath(root.File));
+        if (chain.Contains(Path.GetFullPath(basePath)))
+            throw extends.Error($"extends itself: {string.Join(" -> ", chain.Append(Path.GetFullPath(basePath)).Select(Path.GetFileName))}");
+        if (chain.Count > MaxExtendsDepth)
+            throw extends.Error($"more than {MaxExtendsDepth} files extend one another");
+        var b = Parse(YNode.LoadFile(basePath), chain);
         var ps = b.Params.ToList();
         if (root.Opt("params") is { IsNull: false } pnode)
             foreach (var (key, value) in pnode.Entries)
             {
                 var i = ps.FindIndex(p => p.Name == key);
-                if (i < 0) throw value.Error($"the base workload {b.Name} has no parameter '{key}'");
+                if (i < 0)
+                    throw new InputException(pnode.KeyLocation(key), value.Path,
+                        $"the base workload {b.Name} has no parameter '{key}'{Suggest.DidYouMean(key, b.Params.Select(p => p.Name))}");
                 ps[i] = ParamFromNode(key, value, "workload");
             }
         string? model = b.ModelFile;

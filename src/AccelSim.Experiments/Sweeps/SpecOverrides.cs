@@ -205,6 +205,7 @@ public static class YamlOverrides
         var stream = new YamlStream();
         try
         {
+            YNode.CheckNesting(text, fileName); // the tree below recurses once per level
             stream.Load(new StringReader(text));
         }
         catch (YamlException e)
