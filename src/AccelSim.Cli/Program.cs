@@ -21,15 +21,6 @@ namespace AccelSim.Cli
 
     public static class Cli
     {
-        /// <summary>"map " for `accelsim map ...`: the verb path whose --help to suggest.</summary>
-        private static string CommandPath(ParseResult parse)
-        {
-            var names = new List<string>();
-            for (var c = parse.CommandResult; c is not null && c.Parent is not null; c = c.Parent as System.CommandLine.Parsing.CommandResult)
-                names.Insert(0, c.Command.Name);
-            return names.Count == 0 ? "" : string.Join(" ", names) + " ";
-        }
-
         /// <summary>Builds the `accelsim` command tree. One file per verb under Commands/.</summary>
         public static RootCommand BuildRoot(TextWriter stdout, TextWriter stderr)
         {
@@ -51,7 +42,9 @@ namespace AccelSim.Cli
                 if (parse.Errors.Count > 0)
                 {
                     // One line: the first problem, in our words, and where to look for usage.
-                    stderr.WriteLine(ParseErrors.Describe(ParseErrors.First(parse.Errors), parse) + $" (see 'accelsim {CommandPath(parse)}--help')");
+                    var path = ParseErrors.CommandPath(parse);
+                    stderr.WriteLine(ParseErrors.Describe(ParseErrors.First(parse.Errors), parse) +
+                                     $" (see 'accelsim {(path.Length > 0 ? path + " " : "")}--help')");
                     return ExitCodes.BadInput;
                 }
                 var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };

@@ -66,6 +66,13 @@ public sealed class YNode
         }
         if (stream.Documents.Count == 0)
             throw new InputException(SourceLocation.FileOnly(fileName), null, "empty YAML document");
+        if (stream.Documents.Count > 1)
+        {
+            // A second document would be silently ignored: say so instead.
+            var second = stream.Documents[1].RootNode.Start;
+            throw new InputException(new SourceLocation(fileName, (int)second.Line, (int)second.Column), null,
+                "a second YAML document (after '---'); a spec file holds one document");
+        }
         return new YNode(stream.Documents[0].RootNode, fileName, "");
     }
 

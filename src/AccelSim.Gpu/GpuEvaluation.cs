@@ -30,10 +30,27 @@ public static class GpuEvaluation
             throw new InputException(SourceLocation.FileOnly(archFile), "--kernel",
                 "a GPU architecture needs --kernel (e.g. fa2, fa3, fa4, cudnn, standard, lean)");
         var cascade = WorkloadLoader.Load(workloadFile, WorkloadLoader.ParseOverrides(sets), modelFile);
-        var dir = direction is null ? Direction.Forward : Directions.Parse(direction);
+        var dir = direction is null ? Direction.Forward : OfOption("--direction", () => Directions.Parse(direction));
         var shape = AttentionShape.FromWorkload(cascade, dir);
-        if (dtype is not null) shape = shape with { DType = DataTypes.Parse(dtype) };
+        if (dtype is not null) shape = shape with { DType = OfOption("--dtype", () => DataTypes.Parse(dtype)) };
         var gpu = GpuSpecLoader.Parse(archDocument ?? YNode.LoadFile(archFile));
-        return GpuEvaluator.Evaluate(gpu, shape, KernelCatalogLoader.LoadFile(gpu.KernelsFile).Get(kernel));
+        var family = OfOption("--kernel", () => KernelCatalogLoader.LoadFile(gpu.KernelsFile).Get(kernel));
+        // What the kernel cannot run is a property of the workload the user gave: locate it there.
+        if (GpuEvaluator.Unsupported(gpu, family, shape) is { } why)
+            throw new InputException(SourceLocation.FileOnly(workloadFile), "--kernel " + family.Name, why);
+        return GpuEvaluator.Evaluate(gpu, shape, family);
+    }
+
+    /// <summary>Names the command-line option an unlocated problem came from.</summary>
+    private static T OfOption<T>(string option, Func<T> parse)
+    {
+        try
+        {
+            return parse();
+        }
+        catch (InputException e) when (e.Location is null && e.Field is null)
+        {
+            throw new InputException(null, option, e.Problem);
+        }
     }
 }

@@ -423,7 +423,7 @@ def mappings():
         assert old in tc, old
         add(k, "bad", "Timeloop constraints: " + what, tmp(), {"c.yaml": tc.replace(old, new, 1)})
     add(k, "bad", "map --save under a regular file", mp(["{in}/c.yaml"])[:-2] + ["--save", "{in}/file.txt/qk.yaml"], {"file.txt": "a regular file\n"})
-    add(k, "bad", "map --save into a missing folder", mp(["{in}/c.yaml"])[:-2] + ["--save", "{out}/no/such/folder/qk.yaml"])
+    add(k, "good", "map --save into a missing folder (created, as sweep --out is)", mp(["{in}/c.yaml"])[:-2] + ["--save", "{out}/no/such/folder/qk.yaml"], contains=["QK"])
 
 
 # ------------------------------------------------------------------------------------------------ sweeps

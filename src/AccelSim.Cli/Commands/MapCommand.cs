@@ -85,7 +85,8 @@ public static class MapCommand
             var b = parse.GetValue(budget);
             if (b is <= 0) throw new InputException(null, "--budget", $"must be > 0, found {b}");
             var to = parse.GetValue(timeout);
-            if (to is <= 0) throw new InputException(null, "--timeout", $"must be > 0, found {Invariant.Num(to.Value)}");
+            if (to is { } seconds && !(seconds > 0 && seconds <= TimeSpan.MaxValue.TotalSeconds))
+                throw new InputException(null, "--timeout", $"must be a number of seconds > 0, found {Invariant.Num(seconds)}");
             var nThreads = parse.GetValue(threads);
             if (nThreads < 0) throw new InputException(null, "--threads", $"must be >= 0, found {nThreads}");
             var constraintFiles = parse.GetValue(constraints) ?? Array.Empty<string>();
@@ -130,6 +131,7 @@ public static class MapCommand
                 {
                     var path = results.Count == 1 ? savePath
                         : Path.Combine(Path.GetDirectoryName(savePath) ?? "", $"{Path.GetFileNameWithoutExtension(savePath)}.{r.Report.Problem}{Path.GetExtension(savePath)}");
+                    if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } folder) Directory.CreateDirectory(folder);
                     File.WriteAllText(path, MapReportWriter.MappingYaml(r));
                     stderr.WriteLine($"saved {path}");
                 }

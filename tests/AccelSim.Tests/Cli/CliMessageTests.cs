@@ -49,9 +49,9 @@ public class CliMessageTests
     [Fact]
     public void UnknownOptionsAndVerbsSuggestTheClosest()
     {
-        Assert.Equal("error: unknown option '--jsn' (did you mean '--json'?) (see 'accelsim analyze --help')",
+        Assert.Equal("--jsn: unknown option for 'accelsim analyze' (did you mean '--json'?) (see 'accelsim analyze --help')",
             OneLineError("analyze", Workload, "--jsn"));
-        Assert.Equal("error: unknown command or argument 'analyz' (did you mean 'analyze'?) (see 'accelsim --help')",
+        Assert.Equal("accelsim: unknown command 'analyz' (did you mean 'analyze'?) (one of: analyze, eval, sweep, reproduce, validate, plot, report, merge, import, map, completion) (see 'accelsim --help')",
             OneLineError("analyz", Workload));
     }
 

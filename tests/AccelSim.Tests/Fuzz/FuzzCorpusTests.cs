@@ -19,9 +19,12 @@ public class FuzzCorpusTests
 {
     private static readonly TimeSpan CaseTimeout = TimeSpan.FromSeconds(20);
 
-    /// <summary>`FILE:LINE:COL: `, `FILE: ` (a path: it has a / \ or .) or `--option: ` (or `--set KEY: `), then the message.</summary>
+    /// <summary>
+    /// `FILE:LINE:COL: `, `FILE: ` (a path: it has a / \ or .), `--option: ` (or `--set KEY: `) or, for a word on the
+    /// command line that is not an option, the command it was given to (`accelsim plot: `), then the message.
+    /// </summary>
     public static readonly Regex LocatedLine = new(
-        @"^(?:(?<file>[^\s:][^:\r\n]*):(?<line>[1-9]\d*):(?<col>[1-9]\d*): |(?<file>[^\s:][^:\r\n]*[/\\.][^:\r\n]*): |(?<option>--[a-z][a-z0-9-]*(?: [^\s:]+)?): )\S.*$",
+        @"^(?:(?<file>[^\s:][^:\r\n]*):(?<line>[1-9]\d*):(?<col>[1-9]\d*): |(?<file>[^\s:][^:\r\n]*[/\\.][^:\r\n]*): |(?<option>--[a-z][a-z0-9-]*(?: [^\s:]+)?): |(?<command>accelsim(?: [a-z][a-z-]*)*): )\S.*$",
         RegexOptions.CultureInvariant);
 
     private static readonly string[] StackTraceMarkers = ["   at ", "Exception", "System."];
@@ -76,6 +79,9 @@ public class FuzzCorpusTests
     [InlineData(" /tmp/a.yaml:3:7: x", false)]
     [InlineData("/tmp/a.yaml:0:7: x", false)]
     [InlineData("budget: must be > 0", false)]
+    [InlineData("accelsim plot: KIND: 'nope' is not one of speedup, energy", true)]
+    [InlineData("accelsim: unknown command 'frobnicate'", true)]
+    [InlineData("accelsim : x", false)]
     [InlineData("--budget: ", false)]
     public void LocatedLineRegexIsStrict(string line, bool located) => Assert.Equal(located, LocatedLine.IsMatch(line));
 

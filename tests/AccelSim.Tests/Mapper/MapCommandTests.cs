@@ -81,7 +81,7 @@ public class MapCommandTests
     [InlineData("--search", "annealing", "unknown search 'annealing'")]
     [InlineData("--objective", "speed", "unknown metric 'speed'")]
     [InlineData("--budget", "0", "--budget: must be > 0")]
-    [InlineData("--timeout", "-1", "--timeout: must be > 0")]
+    [InlineData("--timeout", "-1", "--timeout: must be a number of seconds > 0")]
     [InlineData("--threads", "-2", "--threads: must be >= 0")]
     public void BadOptionsExitTwoWithOneLine(string option, string value, string message)
     {
