@@ -218,7 +218,8 @@ public static class ResultsFile
             if (headerLength < 0)
             {
                 if (text != rules.Header)
-                    throw new InputException(new SourceLocation(path, 1, 1), null, "header does not match " + rules.HeaderSource);
+                    throw new InputException(new SourceLocation(path, 1, 1), "header",
+                        $"{HeaderDifference(text, rules.Header)}: it does not match {rules.HeaderSource}");
                 headerLength = (int)end;
                 fieldCount = SplitLine(text, out _)?.Length ?? 0;
                 return;
@@ -269,6 +270,21 @@ public static class ResultsFile
     }
 
     private static string Clip(string text) => text.Length <= 24 ? text : text[..24] + "...";
+
+    /// <summary>The first column where a header differs from the expected one, e.g. "column 7 is 'compute_s', expected
+    /// 'latency_s'", or a column named twice.</summary>
+    private static string HeaderDifference(string header, string expected)
+    {
+        var have = SplitLine(header, out _) ?? [header];
+        var want = SplitLine(expected, out _) ?? [expected];
+        var twice = have.GroupBy(c => c, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (twice is not null) return $"column '{Clip(twice.Key)}' appears twice";
+        for (var i = 0; i < Math.Min(have.Length, want.Length); i++)
+            if (have[i] != want[i]) return $"column {i + 1} is '{Clip(have[i])}', expected '{want[i]}'";
+        return have.Length < want.Length
+            ? $"{have.Length} columns, expected {want.Length} (the first missing is '{want[have.Length]}')"
+            : $"{have.Length} columns, expected {want.Length} (the first extra is '{Clip(have[want.Length])}')";
+    }
 
     /// <summary>Rewrites <paramref name="path"/> with its rows in canonical order (ascending point index),
     /// atomically (temporary file, fsync, rename).</summary>

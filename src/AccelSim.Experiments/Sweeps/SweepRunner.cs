@@ -282,6 +282,18 @@ public static class SweepRunner
             {
                 if (!metrics.TryGetValue(m.Name, out var value))
                     throw new InvalidOperationException($"engine {spec.Engine} did not report metric '{m.Name}'");
+                // A NaN or an infinity is never a result: it is an unchecked degenerate input (zero bandwidth, an
+                // empty tensor) the engine let through. The point fails rather than poisoning means and plots.
+                // A numeric metric's text must be a number too (or empty: unavailable), as RowRules checks on resume.
+                var bad = value.IsNumber
+                    ? double.IsFinite(value.Number) ? null : double.IsNaN(value.Number) ? "not a number" : "an infinite value"
+                    : m.IsNumeric && value.Text!.Length > 0 && !(Invariant.TryParseDouble(value.Text, out var parsed) && double.IsFinite(parsed))
+                        ? "text that is not a finite number" : null;
+                if (bad is not null)
+                {
+                    error = $"engine {spec.Engine} reported metric '{m.Name}' as {bad}";
+                    break;
+                }
                 fields[k++] = value.Format();
             }
         }
