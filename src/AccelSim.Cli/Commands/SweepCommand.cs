@@ -94,7 +94,10 @@ public static class SweepCommand
                     result.Aborted,
                     seconds = result.Elapsed.TotalSeconds,
                     points_per_second = result.PointsPerSecond,
+                    input_failed = result.InputFailed,
+                    failed_rows_retried = result.FailedRowsRetried,
                     first_error = result.FirstError,
+                    first_input_error = result.FirstInputFailure?.ToString(),
                     report = reportPath,
                 });
             else
