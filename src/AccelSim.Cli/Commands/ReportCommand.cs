@@ -1,4 +1,5 @@
 using System.CommandLine;
+using AccelSim.Core;
 using AccelSim.Experiments.Reports;
 
 namespace AccelSim.Cli;
@@ -27,11 +28,13 @@ public static class ReportCommand
         };
         command.SetAction(parse =>
         {
+            var maxRows = parse.GetValue(rows);
+            if (maxRows < 0) throw new InputException(null, "--max-rows", $"must be 0 or more, got {maxRows}");
             var result = MarkdownReport.Write(parse.GetValue(dir)!, new ReportOptions
             {
                 CsvFileName = parse.GetValue(csv)!,
                 RedrawPlots = parse.GetValue(redraw),
-                MaxTableRows = Math.Max(0, parse.GetValue(rows)),
+                MaxTableRows = maxRows,
             });
             if (parse.GetValue(json))
                 CommonOptions.WriteJson(stdout, new { report = result.ReportPath, plots = result.Plots, skipped_plots = result.SkippedPlots });

@@ -94,7 +94,10 @@ public static class SweepCommand
                     result.Aborted,
                     seconds = result.Elapsed.TotalSeconds,
                     points_per_second = result.PointsPerSecond,
+                    input_failed = result.InputFailed,
+                    failed_rows_retried = result.FailedRowsRetried,
                     first_error = result.FirstError,
+                    first_input_error = result.FirstInputFailure?.ToString(),
                     report = reportPath,
                 });
             else
@@ -105,16 +108,24 @@ public static class SweepCommand
                     $"; {Invariant.Grouped(result.AlreadyDone + result.Evaluated)}/{Invariant.Grouped(result.ShardPoints)} rows in {result.ResultsPath}" +
                     (reportPath is null ? "" : $"; report {reportPath}"));
 
-            if (result.Aborted)
-            {
-                stderr.WriteLine($"stopped: the first {Invariant.Grouped(result.Failed)} points all failed, so the sweep itself is probably wrong; first error: {result.FirstError}");
-                return result.FirstErrorIsInput ? ExitCodes.BadInput : ExitCodes.Failure;
-            }
+            // Bad input in any point is the user's to fix: exit 2 with that point's own located line (the lowest
+            // such point), whether the sweep stopped early or finished the other points. Exit 1 is left for internal
+            // failures and interruptions.
             if (result.Interrupted)
             {
                 var shardArg = shardSpec is null ? "" : $" --shard {shardSpec}";
                 stderr.WriteLine($"interrupted: {Invariant.Grouped(result.AlreadyDone + result.Evaluated)} of {Invariant.Grouped(result.ShardPoints)} points are in {result.ResultsPath}; " +
                                  $"continue with: accelsim sweep {path} --out {outDir}{shardArg} --resume");
+                return ExitCodes.Failure;
+            }
+            if (result.FirstInputFailure is { } bad)
+            {
+                stderr.WriteLine($"{bad.Message} ({FailureContext(result, bad)})");
+                return ExitCodes.BadInput;
+            }
+            if (result.Aborted)
+            {
+                stderr.WriteLine($"stopped: the first {Invariant.Grouped(result.Failed)} points all failed, so the sweep itself is probably wrong; first error: {result.FirstError}");
                 return ExitCodes.Failure;
             }
             if (result.Failed > 0)
@@ -125,6 +136,20 @@ public static class SweepCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>Where a point's error comes from and what the run did about it, e.g. "point 0 of the sweep; the first
+    /// 16 points all failed; 84 points not run" or "point 3 of the sweep; 2 of 6 points failed, see the error column
+    /// of DIR/results.csv".</summary>
+    private static string FailureContext(SweepRunResult result, PointFailure failure)
+    {
+        var where = $"point {Invariant.Num(failure.Index)} of the sweep";
+        var notRun = result.ShardPoints - result.AlreadyDone - result.Evaluated - (result.Aborted ? result.Failed : 0);
+        if (result.Aborted && notRun > 0)
+            return $"{where}; the first {Invariant.Grouped(result.Failed)} points all failed; {Invariant.Grouped(notRun)} points not run";
+        var counts = $"{where}; {Invariant.Grouped(result.Failed)} of {Invariant.Grouped(result.ShardPoints)} points failed";
+        // An aborted run writes no rows: there is no error column to point to.
+        return result.Aborted ? counts : counts + $", see the error column of {result.ResultsPath}";
     }
 
     /// <summary>Ctrl-C and SIGTERM (Slurm/Kubernetes pre-emption) stop the sweep cleanly: finished rows are kept

@@ -37,7 +37,7 @@ public sealed class GpuPointEvaluator : IPointEvaluator
         var kernels = new List<KernelCatalog>();
         foreach (var f in sweep.Archs)
         {
-            var root = YNode.LoadText(f.Text, Path.GetRelativePath(Directory.GetCurrentDirectory(), f.FullPath));
+            var root = YNode.LoadText(f.Text, f.DisplayPath);
             if (!root.IsMapping || !root.Has("sm_count")) continue; // not a GPU spec: Evaluate reports it per point
             var spec = GpuSpecLoader.Parse(root);
             if (File.Exists(spec.KernelsFile)) kernels.Add(KernelCatalogLoader.LoadFile(spec.KernelsFile));

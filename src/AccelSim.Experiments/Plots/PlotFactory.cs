@@ -39,19 +39,25 @@ public static class PlotFactory
         return plot;
     }
 
-    /// <summary>Writes a PNG or SVG (chosen by the extension) and returns the full path.</summary>
-    public static string Save(Plot plot, string path, int width = 1200, int height = 800)
+    /// <summary>Writes a PNG or SVG (chosen by the extension) and returns the full path. <paramref name="field"/>
+    /// names where the path came from in errors (null: a path the caller chose).</summary>
+    public static string Save(Plot plot, string path, int width = 1200, int height = 800, string? field = "--out")
     {
         var full = Path.GetFullPath(path);
-        var dir = Path.GetDirectoryName(full);
-        if (dir is not null) Directory.CreateDirectory(dir);
         var ext = Path.GetExtension(full).ToLowerInvariant();
-        switch (ext)
+        if (ext is not (".png" or ".svg"))
+            throw new InputException(null, field ?? "plot", $"plot file must end in .png or .svg, got '{path}'");
+        try
         {
-            case ".png": plot.SavePng(full, width, height); break;
-            case ".svg": plot.SaveSvg(full, width, height); break;
-            default:
-                throw new InputException(null, "--out", $"plot file must end in .png or .svg, got '{path}'");
+            var dir = Path.GetDirectoryName(full);
+            if (dir is not null) Directory.CreateDirectory(dir);
+            if (ext == ".png") plot.SavePng(full, width, height);
+            else plot.SaveSvg(full, width, height);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A folder on the path is a regular file, or the place is not writable: the user's path to fix.
+            throw new InputException(SourceLocation.FileOnly(path), field, "cannot write the plot: " + e.Message.ReplaceLineEndings(" "));
         }
         return full;
     }

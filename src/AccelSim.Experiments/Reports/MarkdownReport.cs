@@ -58,21 +58,35 @@ public static class MarkdownReport
         {
             var file = prefix + request.DefaultFileName();
             var path = Path.Combine(plotDir, file);
-            try
+            if (options.RedrawPlots || !File.Exists(path) || File.GetLastWriteTimeUtc(path) < File.GetLastWriteTimeUtc(csv))
             {
-                if (options.RedrawPlots || !File.Exists(path) || File.GetLastWriteTimeUtc(path) < File.GetLastWriteTimeUtc(csv))
-                    PlotFactory.Render(table, request, path);
-                drawn.Add((request, "plots/" + file));
+                // A plot the data cannot support (no succeeded row, no baseline row) is skipped and said so; a plot
+                // that cannot be written is an error like any other.
+                ScottPlot.Plot plot;
+                try
+                {
+                    plot = PlotFactory.Build(table, request);
+                }
+                catch (InputException e)
+                {
+                    skipped.Add($"{PlotRequest.KindName(request.Kind)}: {e.Problem}");
+                    continue;
+                }
+                using (plot) PlotFactory.Save(plot, path, request.Width, request.Height, field: null);
             }
-            catch (InputException e)
-            {
-                skipped.Add($"{PlotRequest.KindName(request.Kind)}: {e.Problem}");
-            }
+            drawn.Add((request, "plots/" + file));
         }
 
         var markdown = Build(table, drawn, skipped, options);
         var reportPath = Path.Combine(dir, reportName);
-        File.WriteAllText(reportPath, markdown, ResultsFile.Utf8);
+        try
+        {
+            File.WriteAllText(reportPath, markdown, ResultsFile.Utf8);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InputException(SourceLocation.FileOnly(reportPath), null, "cannot write the report: " + e.Message.ReplaceLineEndings(" "));
+        }
         return new ReportResult(reportPath, [.. drawn.Select(d => Path.Combine(dir, d.Relative))], skipped);
     }
 
@@ -242,7 +256,8 @@ public static class MarkdownReport
 
     private static string Unit(string unit) => unit is "" or "fraction" ? "" : " " + unit;
 
-    private static string Num(double v, int digits) => Invariant.Sig(v, digits);
+    // A mean over no positive value has no value: say so rather than print NaN.
+    private static string Num(double v, int digits) => double.IsFinite(v) ? Invariant.Sig(v, digits) : "n/a";
 
     /// <summary>Numbers to <paramref name="digits"/> significant digits; integers below a million stay exact.</summary>
     public static string FormatCell(string cell, int digits)

@@ -37,23 +37,41 @@ public sealed class ResultTable
     public int Count => Rows.Count;
 
     /// <summary>Reads a CSV with a header. In a sweep folder a torn last line (an interrupted run) is ignored. The sweep.json beside
-    /// the file, if any, supplies parameter columns, metric units and the baseline.</summary>
+    /// the file, if any, supplies parameter columns, metric units and the baseline. A sweep's `results.csv` is checked
+    /// row by row as `--resume` and `merge` check it (<see cref="ResultsFile.Scan"/>: header, field count, point index,
+    /// duplicates, id and parameter values), and every numeric metric must be empty or a finite number, so that a
+    /// report or plot of an edited or corrupt folder is a located error, never a figure or mean built on it.</summary>
     public static ResultTable Load(string csvPath, SweepMetadata? metadata = null)
     {
         if (!File.Exists(csvPath)) throw new InputException(SourceLocation.FileOnly(csvPath), null, "file not found");
+        var metadataPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(csvPath)) ?? ".", SweepMetadata.FileName);
         metadata ??= SweepMetadata.TryReadBeside(csvPath);
-        var text = File.ReadAllText(csvPath, ResultsFile.Utf8);
-        if (metadata is not null)
+        var bytes = File.ReadAllBytes(csvPath);
+        var length = bytes.Length;
+        if (metadata is not null && Path.GetFileName(csvPath) == SweepMetadata.ResultsFileName && File.Exists(metadataPath))
+        {
+            var scanned = ResultsFile.Scan(csvPath, RowRules.For(metadata, metadataPath));
+            // Exactly the rows checked: a writer may append more while this reads.
+            length = (int)Math.Min(length, scanned.Rows.Count == 0 ? scanned.HeaderLength : scanned.Rows.Max(r => r.Offset + r.Length));
+        }
+        else if (metadata is not null)
         {
             // A sweep's results file may end in a row torn by a kill; every complete row ends with '\n'.
-            var end = text.LastIndexOf('\n');
-            text = end < 0 ? text : text[..(end + 1)];
+            var end = Array.LastIndexOf(bytes, (byte)'\n');
+            if (end >= 0) length = end + 1;
         }
+        var bom = length >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0; // a CSV saved by a spreadsheet
+        var text = ResultsFile.Utf8.GetString(bytes, bom, length - bom);
         // Strict RFC 4180: an unclosed quote, a stray quote or text after a closing quote is a located error.
         var parsed = AccelSim.Gpu.Validation.Csv.Parse(text, csvPath);
         if (parsed.Count == 0 || parsed[0].Fields.Length == 0)
             throw new InputException(SourceLocation.FileOnly(csvPath), null, "empty CSV: no header line");
         var header = parsed[0].Fields;
+        // Columns are addressed by name: a name given twice would silently pick the first.
+        var twice = header.Select((name, i) => (name, i)).GroupBy(c => c.name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (twice is not null)
+            throw new InputException(new SourceLocation(csvPath, 1, 1), "header",
+                $"column '{twice.Key}' appears twice (columns {string.Join(" and ", twice.Select(c => c.i + 1))})");
         var rows = new List<string[]>(parsed.Count - 1);
         foreach (var (line, fields) in parsed.Skip(1))
         {

@@ -76,20 +76,29 @@ public static class ResultsFile
         return length;
     }
 
-    /// <summary>What a resumed run finds in an existing results file.</summary>
-    public sealed record Recovered(int Rows, int SucceededRows, long TornBytes);
+    /// <summary>What a resumed run finds in an existing results file: the rows it keeps (all succeeded), the failed
+    /// rows it dropped to run again, and the bytes of a torn last line it cut.</summary>
+    public sealed record Recovered(int Rows, int FailedRowsDropped, long TornBytes);
 
     /// <summary>
     /// Validates an existing results file for <paramref name="spec"/> and marks its points in <paramref name="done"/>:
     /// a torn last line (a kill -9 in the middle of a write) is cut first; then every row is checked as
-    /// <see cref="Scan"/> checks it, against the sweep itself (ids and parameter values of every point).
+    /// <see cref="Scan"/> checks it, against the sweep itself (ids and parameter values of every point). Failed rows
+    /// (non-empty `error`) are dropped from the file and left unmarked, so the resumed run evaluates them again:
+    /// a transient failure gets its retry, and a point that fails again is counted in the resumed run's outcome.
     /// </summary>
     public static Recovered Recover(string path, SweepSpec spec, ShardSpec? shard, BitArray done)
     {
         var torn = TruncateTornTail(path);
         if (new FileInfo(path).Length == 0) return new Recovered(0, 0, torn);
         var scanned = Scan(path, RowRules.For(spec, shard), seen: done);
-        return new Recovered(scanned.Rows.Count, scanned.SucceededRows, torn);
+        var failed = scanned.Rows.Count - scanned.SucceededRows;
+        if (failed > 0)
+        {
+            foreach (var row in scanned.Rows.Where(r => !r.Succeeded)) done[row.Index] = false;
+            WriteCanonical(path, [scanned with { Rows = [.. scanned.Rows.Where(r => r.Succeeded)] }]);
+        }
+        return new Recovered(scanned.SucceededRows, failed, torn);
     }
 
     private static InputException Corrupt(string path, int line, string problem) =>
@@ -164,8 +173,9 @@ public static class ResultsFile
         return [.. fields];
     }
 
-    /// <summary>Where one row lies in a results file: its point index and byte range (newline included).</summary>
-    public readonly record struct RowLocation(int Index, int Source, long Offset, int Length);
+    /// <summary>Where one row lies in a results file: its point index, byte range (newline included) and whether
+    /// the point succeeded (empty `error`).</summary>
+    public readonly record struct RowLocation(int Index, int Source, long Offset, int Length, bool Succeeded);
 
     /// <summary>A scanned results file: the header bytes' length, every complete row (a torn tail is ignored) and
     /// how many of them succeeded (empty `error`).</summary>
@@ -174,7 +184,7 @@ public static class ResultsFile
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>
-    /// Finds and checks every complete row of a results file without holding its text: 16 bytes per row, so a sweep
+    /// Finds and checks every complete row of a results file without holding its text: 24 bytes per row, so a sweep
     /// of tens of millions of points can be sorted and merged. The header must be <see cref="RowRules.Header"/>;
     /// every row must be valid UTF-8 and well-formed CSV with the header's field count, start with a point index
     /// inside the sweep (and the shard), appear once, and pass <see cref="RowRules.CheckPoint"/>. The first
@@ -208,7 +218,8 @@ public static class ResultsFile
             if (headerLength < 0)
             {
                 if (text != rules.Header)
-                    throw new InputException(new SourceLocation(path, 1, 1), null, "header does not match " + rules.HeaderSource);
+                    throw new InputException(new SourceLocation(path, 1, 1), "header",
+                        $"{HeaderDifference(text, rules.Header)}: it does not match {rules.HeaderSource}");
                 headerLength = (int)end;
                 fieldCount = SplitLine(text, out _)?.Length ?? 0;
                 return;
@@ -226,8 +237,9 @@ public static class ResultsFile
             if (seen[index]) throw Corrupt(path, lineNumber, $"point {index} appears twice");
             if (rules.CheckPoint?.Invoke(index, fields) is { } wrong) throw Corrupt(path, lineNumber, wrong);
             seen[index] = true;
-            if (fields[^1].Length == 0) succeeded++; // the error column is last and empty for a success
-            rows.Add(new RowLocation(index, source, lineStart, (int)(end - lineStart)));
+            var ok = fields[^1].Length == 0; // the error column is last and empty for a success
+            if (ok) succeeded++;
+            rows.Add(new RowLocation(index, source, lineStart, (int)(end - lineStart), ok));
         }
 
         using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16);
@@ -258,6 +270,21 @@ public static class ResultsFile
     }
 
     private static string Clip(string text) => text.Length <= 24 ? text : text[..24] + "...";
+
+    /// <summary>The first column where a header differs from the expected one, e.g. "column 7 is 'compute_s', expected
+    /// 'latency_s'", or a column named twice.</summary>
+    private static string HeaderDifference(string header, string expected)
+    {
+        var have = SplitLine(header, out _) ?? [header];
+        var want = SplitLine(expected, out _) ?? [expected];
+        var twice = have.GroupBy(c => c, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (twice is not null) return $"column '{Clip(twice.Key)}' appears twice";
+        for (var i = 0; i < Math.Min(have.Length, want.Length); i++)
+            if (have[i] != want[i]) return $"column {i + 1} is '{Clip(have[i])}', expected '{want[i]}'";
+        return have.Length < want.Length
+            ? $"{have.Length} columns, expected {want.Length} (the first missing is '{want[have.Length]}')"
+            : $"{have.Length} columns, expected {want.Length} (the first extra is '{Clip(have[want.Length])}')";
+    }
 
     /// <summary>Rewrites <paramref name="path"/> with its rows in canonical order (ascending point index),
     /// atomically (temporary file, fsync, rename).</summary>

@@ -23,24 +23,48 @@ public sealed record RowRules
     public Func<int, string[], string?>? CheckPoint { get; init; }
 
     /// <summary>Rules from the sweep itself: every row's id and parameters must be those of its point.</summary>
-    public static RowRules For(SweepSpec spec, ShardSpec? shard) => new()
+    public static RowRules For(SweepSpec spec, ShardSpec? shard)
     {
-        Header = ResultsFile.HeaderLine(spec),
-        HeaderSource = "this sweep's columns; pass --force to start over",
-        PointCount = spec.PointCount,
-        Shard = shard,
-        CheckPoint = (index, fields) =>
+        var metrics = NumericMetrics(spec.Metrics.Select(m => (m.Name, m.IsNumeric)), 2 + spec.Parameters.Length);
+        return new RowRules
         {
-            var id = fields[1];
-            var expectedId = spec.PointId(index);
-            if (id != expectedId) return $"point {index} has id {Clip(id)}, expected {expectedId}; the file is from another sweep";
-            var values = spec.ValuesAt(index);
-            for (var i = 0; i < values.Length; i++)
-                if (fields[2 + i] != values[i])
-                    return $"point {index} has {spec.Parameters[i].Column}={Clip(fields[2 + i])}, expected {values[i]}";
-            return null;
-        },
-    };
+            Header = ResultsFile.HeaderLine(spec),
+            HeaderSource = "this sweep's columns; pass --force to start over",
+            PointCount = spec.PointCount,
+            Shard = shard,
+            CheckPoint = (index, fields) =>
+            {
+                var id = fields[1];
+                var expectedId = spec.PointId(index);
+                if (id != expectedId) return $"point {index} has id {Clip(id)}, expected {expectedId}; the file is from another sweep";
+                var values = spec.ValuesAt(index);
+                for (var i = 0; i < values.Length; i++)
+                    if (fields[2 + i] != values[i])
+                        return $"point {index} has {spec.Parameters[i].Column}={Clip(fields[2 + i])}, expected {values[i]}";
+                return CheckMetrics(fields, metrics);
+            },
+        };
+    }
+
+    /// <summary>Column index and name of every numeric metric, the metrics starting at column <paramref name="first"/>.</summary>
+    private static (int Column, string Name)[] NumericMetrics(IEnumerable<(string Name, bool Numeric)> metrics, int first) =>
+        [.. metrics.Select((m, i) => (Column: first + i, m.Name, m.Numeric)).Where(m => m.Numeric).Select(m => (m.Column, m.Name))];
+
+    /// <summary>A numeric metric's cell is empty (a failed point, an unavailable value) or a finite number: the
+    /// runner never writes anything else, so text, NaN or an infinity means the file was edited or corrupted.</summary>
+    private static string? CheckMetrics(string[] fields, (int Column, string Name)[] metrics)
+    {
+        foreach (var (column, name) in metrics)
+        {
+            var cell = fields[column];
+            if (cell.Length == 0) continue;
+            if (!Invariant.TryParseDouble(cell, out var value))
+                return $"{name}: '{Clip(cell)}' is not a number";
+            if (!double.IsFinite(value))
+                return $"{name}: '{Clip(cell)}' is not a finite number";
+        }
+        return null;
+    }
 
     /// <summary>
     /// Rules from a folder's sweep.json (merge has no sweep file): the id must be the hash of the parameter values
@@ -66,6 +90,11 @@ public sealed record RowRules
         var names = parameters.Select(p => p.Name).ToArray();
         if (metadata.Columns.Length < names.Length + 3 || !metadata.Columns.Skip(2).Take(names.Length).SequenceEqual(names))
             throw new InputException(SourceLocation.FileOnly(metadataPath), "columns", "the columns do not match the parameters");
+        var metricNames = metadata.Metrics.Select(m => m.Name).ToArray();
+        if (metadata.Columns.Length != names.Length + metricNames.Length + 3 ||
+            !metadata.Columns.Skip(2 + names.Length).Take(metricNames.Length).SequenceEqual(metricNames))
+            throw new InputException(SourceLocation.FileOnly(metadataPath), "columns", "the columns do not match the metrics");
+        var metrics = NumericMetrics(metadata.Metrics.Select(m => (m.Name, m.Kind != MetricKind.Text)), 2 + names.Length);
         var strides = Strides(metadata);
         return new RowRules
         {
@@ -79,15 +108,15 @@ public sealed record RowRules
                 var expectedId = SweepSpec.HashAssignment(names, values);
                 if (fields[1] != expectedId)
                     return $"point_id {Clip(fields[1])} is not the id of the row's parameter values ({expectedId}); the row was edited or torn";
-                if (strides is null) return null;
-                for (var i = 0; i < parameters.Length; i++)
-                {
-                    var p = parameters[i];
-                    var entry = index / strides[p.Axis] % p.Count;
-                    if (entry < p.Values.Length && values[i] != p.Values[entry])
-                        return $"point {index} has {p.Name}={Clip(values[i])}, expected {p.Values[entry]}";
-                }
-                return null;
+                if (strides is not null)
+                    for (var i = 0; i < parameters.Length; i++)
+                    {
+                        var p = parameters[i];
+                        var entry = index / strides[p.Axis] % p.Count;
+                        if (entry < p.Values.Length && values[i] != p.Values[entry])
+                            return $"point {index} has {p.Name}={Clip(values[i])}, expected {p.Values[entry]}";
+                    }
+                return CheckMetrics(fields, metrics);
             },
         };
     }

@@ -72,4 +72,18 @@ public sealed record ParameterAxis(
 public sealed record FixedParameter(ParameterName Name, string Value, SourceLocation? Location);
 
 /// <summary>A spec file (architecture or workload) a sweep refers to, by the name a point picks it with.</summary>
-public sealed record SpecFileChoice(string Name, string WrittenPath, string FullPath, string Text, SourceLocation Location);
+public sealed record SpecFileChoice(string Name, string WrittenPath, string FullPath, string Text, SourceLocation Location)
+{
+    /// <summary>How messages name the file: its path from the working directory when it lies below it, else
+    /// absolute (never a `../../..` climb out of the working directory). Relative references inside the file
+    /// (kernels:, model:, extends:) resolve from either.</summary>
+    public string DisplayPath => ForDisplay(FullPath);
+
+    public static string ForDisplay(string fullPath)
+    {
+        var relative = Path.GetRelativePath(Directory.GetCurrentDirectory(), fullPath);
+        var climbs = relative == ".." || relative.StartsWith(".." + Path.DirectorySeparatorChar, StringComparison.Ordinal) ||
+                     relative.StartsWith("../", StringComparison.Ordinal);
+        return climbs || Path.IsPathRooted(relative) ? fullPath : relative;
+    }
+}

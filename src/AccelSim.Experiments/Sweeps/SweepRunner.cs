@@ -30,21 +30,34 @@ public sealed record SweepRunOptions(string OutputDirectory)
     public ResultsFolderLock? HeldLock { get; init; }
 }
 
-/// <summary>The outcome of <see cref="SweepRunner.Run"/>.</summary>
+/// <summary>A point that failed: its index, its one-line error, and whether that error is bad input
+/// (<see cref="InputException"/>, already `FILE:LINE:COL: field: problem`) rather than an internal failure.</summary>
+public sealed record PointFailure(int Index, string Message, bool IsInputError)
+{
+    public override string ToString() => $"point {Index}: {Message}";
+}
+
+/// <summary>The outcome of <see cref="SweepRunner.Run"/>. <see cref="FirstFailure"/> is the failed point of lowest
+/// index, <see cref="FirstInputFailure"/> the lowest one that failed with bad input (so that an internal failure of
+/// an earlier point does not hide it); on a completed run neither depends on thread timing.</summary>
 public sealed record SweepRunResult(
     string ResultsPath,
     int ShardPoints,
     int AlreadyDone,
     int Evaluated,
     int Failed,
+    int InputFailed,
     bool Completed,
     bool Interrupted,
-    TimeSpan Elapsed,
-    string? FirstError,
-    bool FirstErrorIsInput,
     bool Aborted,
+    TimeSpan Elapsed,
+    PointFailure? FirstFailure,
+    PointFailure? FirstInputFailure,
+    int FailedRowsRetried,
     long TornBytesRemoved)
 {
+    public string? FirstError => FirstFailure?.ToString();
+
     public double PointsPerSecond => Elapsed.TotalSeconds > 0 ? Evaluated / Elapsed.TotalSeconds : 0;
 }
 
@@ -105,9 +118,9 @@ public static class SweepRunner
 
         var evaluated = 0;
         var failed = 0;
-        string? firstError = null;
-        var firstErrorIndex = int.MaxValue;
-        var firstErrorIsInput = false;
+        var inputFailed = 0;
+        PointFailure? firstFailure = null;
+        PointFailure? firstInputFailure = null;
         var aborted = false;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
 
@@ -159,7 +172,7 @@ public static class SweepRunner
                     writer.Write('\n');
                 }
                 var lastSync = clock.Elapsed;
-                var anySuccess = recovered.SucceededRows > 0;
+                var anySuccess = recovered.Rows > 0;
                 var held = new List<Finished>();
                 var reader = channel.Reader;
                 while (true)
@@ -179,12 +192,13 @@ public static class SweepRunner
                     if (item.Error is not null)
                     {
                         failed++;
-                        // Report the failure with the lowest index, so the message does not depend on timing.
-                        if (item.Index < firstErrorIndex)
+                        // Report the failures with the lowest index, so the message does not depend on timing.
+                        var failure = new PointFailure(item.Index, item.Error, item.ErrorIsInput);
+                        if (firstFailure is null || item.Index < firstFailure.Index) firstFailure = failure;
+                        if (item.ErrorIsInput)
                         {
-                            firstErrorIndex = item.Index;
-                            firstError = $"point {item.Index}: {item.Error}";
-                            firstErrorIsInput = item.ErrorIsInput;
+                            inputFailed++;
+                            if (firstInputFailure is null || item.Index < firstInputFailure.Index) firstInputFailure = failure;
                         }
                         if (!anySuccess)
                         {
@@ -238,8 +252,9 @@ public static class SweepRunner
         // The rows were just checked (resumed ones) or written under the lock: shape, index and duplicates suffice.
         if (completed) ResultsFile.Canonicalize(resultsPath, RowRules.For(spec, options.Shard) with { CheckPoint = null });
         progress.Finish(evaluated, failed, interrupted || aborted);
-        return new SweepRunResult(resultsPath, shardPoints, recovered.Rows, evaluated, failed, completed, interrupted,
-            clock.Elapsed, firstError, firstErrorIsInput, aborted, recovered.TornBytes);
+        return new SweepRunResult(resultsPath, shardPoints, recovered.Rows, evaluated, failed, inputFailed, completed,
+            interrupted, aborted, clock.Elapsed, firstFailure, firstInputFailure, recovered.FailedRowsDropped,
+            recovered.TornBytes);
     }
 
     private static void Append(StreamWriter writer, Finished item, ref int evaluated)
@@ -267,6 +282,18 @@ public static class SweepRunner
             {
                 if (!metrics.TryGetValue(m.Name, out var value))
                     throw new InvalidOperationException($"engine {spec.Engine} did not report metric '{m.Name}'");
+                // A NaN or an infinity is never a result: it is an unchecked degenerate input (zero bandwidth, an
+                // empty tensor) the engine let through. The point fails rather than poisoning means and plots.
+                // A numeric metric's text must be a number too (or empty: unavailable), as RowRules checks on resume.
+                var bad = value.IsNumber
+                    ? double.IsFinite(value.Number) ? null : double.IsNaN(value.Number) ? "not a number" : "an infinite value"
+                    : m.IsNumeric && value.Text!.Length > 0 && !(Invariant.TryParseDouble(value.Text, out var parsed) && double.IsFinite(parsed))
+                        ? "text that is not a finite number" : null;
+                if (bad is not null)
+                {
+                    error = $"engine {spec.Engine} reported metric '{m.Name}' as {bad}";
+                    break;
+                }
                 fields[k++] = value.Format();
             }
         }

@@ -195,9 +195,9 @@ public sealed class SweepSpec
         if (file is null && overrides.Count == 0) return null;
         var key = prefix + "\u0001" + (file?.FullPath ?? "") + "\u0001" + string.Join("\u0001", overrides);
         if (_documents.TryGetValue(key, out var cached)) return cached;
-        // Name the document by its path from the working directory (not as written in the sweep, which is relative
-        // to the sweep file), so that the spec's own relative references (kernels:, model:, extends:) resolve.
-        var name = file is null ? null : Path.GetRelativePath(Directory.GetCurrentDirectory(), file.FullPath);
+        // Name the document by a path that resolves from the working directory (not as written in the sweep, which
+        // is relative to the sweep file), so that the spec's own relative references (kernels:, model:, extends:) resolve.
+        var name = file?.DisplayPath;
         var node = YamlOverrides.Load(name, file?.Text ?? "", overrides, prefix);
         if (_documents.Count < MaxCachedDocuments) _documents.TryAdd(key, node);
         return node;

@@ -108,9 +108,10 @@ public static class SweepSpecParser
         var full = Path.GetFullPath(Path.Combine(baseDir, written));
         if (!System.IO.File.Exists(full)) throw node.Error($"file not found: {written} (looked for {full})");
         var text = System.IO.File.ReadAllText(full);
+        var choice = new SpecFileChoice(written, written, full, text, node.Location);
         // Surface syntax errors now, with the spec file's own location.
-        YNode.LoadText(text, written);
-        return new SpecFileChoice(written, written, full, text, node.Location);
+        YNode.LoadText(text, choice.DisplayPath);
+        return choice;
     }
 
     // ---- fixed parameters and options ----
@@ -415,7 +416,7 @@ public static class SweepSpecParser
             var overrides = first.Overrides(target);
             if (overrides.Count == 0) continue;
             if (files.IsEmpty) YamlOverrides.Apply("", "<" + prefix.TrimEnd('.') + " overrides>", overrides, prefix);
-            foreach (var f in files) YamlOverrides.Apply(f.Text, f.WrittenPath, overrides, prefix);
+            foreach (var f in files) YamlOverrides.Apply(f.Text, f.DisplayPath, overrides, prefix);
         }
     }
 

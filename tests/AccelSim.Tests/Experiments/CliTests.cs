@@ -113,4 +113,56 @@ public class ExperimentsCliTests
         Assert.Equal(2, code);
         Assert.Contains("sweep.json: not found", err);
     }
+
+    private static string TinyRoofline(TempDir dir, string k)
+    {
+        var root = Path.Combine(SweepSpecParserTests.RepoRoot(), "workloads", "sweeps", "roofline");
+        return dir.Write("tiny.yaml", $"""
+            name: tiny
+            engine: analytic-roofline
+            arch:
+              a100: {Path.Combine(root, "machines", "a100.yaml")}
+              h100: {Path.Combine(root, "machines", "h100.yaml")}
+            workload: {Path.Combine(root, "gemm.yaml")}
+            parameters:
+              zip:
+                workload.m: [64, 512]
+                workload.k: {k}
+            metrics: [latency_s]
+            """);
+    }
+
+    [Fact]
+    public void BadInputInSomePointsExitsTwoWithThatPointsOwnLineAndResumeRetriesThem()
+    {
+        using var dir = new TempDir();
+        var gemm = Path.Combine(SweepSpecParserTests.RepoRoot(), "workloads", "sweeps", "roofline", "gemm.yaml");
+        var sweep = TinyRoofline(dir, "[64, -512]");
+        var results = Path.Combine(dir.File("o"), "results.csv");
+        var (code, _, err) = Run("sweep", sweep, "--out", dir.File("o"), "--progress", "none", "--jobs", "1");
+        Assert.Equal(2, code);
+        Assert.Equal($"{gemm}:5:4: k: must be a positive number, found '-512' " +
+                     $"(point 1 of the sweep; 2 of 4 points failed, see the error column of {results})", err.TrimEnd('\n'));
+        // The failed rows are kept with their error; --resume runs them again, and they fail again the same way.
+        var rows = File.ReadAllLines(results);
+        Assert.Equal(5, rows.Length);
+        Assert.Equal(2, rows.Count(r => r.Contains("found '-512'", StringComparison.Ordinal)));
+        var (again, _, err2) = Run("sweep", sweep, "--out", dir.File("o"), "--progress", "none", "--jobs", "2", "--resume");
+        Assert.Equal(2, again);
+        Assert.Equal(err, err2);
+        Assert.Equal(rows, File.ReadAllLines(results));
+    }
+
+    [Fact]
+    public void ASweepWhosePointsAllFailPrintsTheFirstPointsLineAndWritesNoRows()
+    {
+        using var dir = new TempDir();
+        var sweep = TinyRoofline(dir, "[64, 512]");
+        var (code, _, err) = Run("sweep", sweep, "--out", dir.File("o"), "--progress", "none", "--jobs", "1", "--set", "workload.word_bytes=0");
+        Assert.Equal(2, code);
+        var line = err.TrimEnd('\n');
+        Assert.DoesNotContain("\n", line);
+        Assert.Matches(@"^/.*gemm\.yaml:\d+:\d+: word_bytes: .* \(point 0 of the sweep; 4 of 4 points failed\)$", line);
+        Assert.False(File.Exists(Path.Combine(dir.File("o"), "results.csv")));
+    }
 }

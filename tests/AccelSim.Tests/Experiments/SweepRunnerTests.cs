@@ -222,7 +222,8 @@ public class SweepRunnerTests
         var result = SweepRunner.Run(spec, poly, new SweepRunOptions(dir.File("out")));
         Assert.True(result.Completed);
         Assert.Equal(2, result.Failed);
-        Assert.True(result.FirstErrorIsInput);
+        Assert.Equal(2, result.InputFailed);
+        Assert.Equal(1, result.FirstInputFailure!.Index);
         Assert.StartsWith("point 1: ", result.FirstError);
         var table = AccelSim.Experiments.Results.ResultTable.Load(result.ResultsPath);
         var error = table.Column("error");
@@ -232,9 +233,17 @@ public class SweepRunnerTests
         Assert.Equal("", table.Text(0, error));
         Assert.Equal(4, table.Succeeded().Count);
 
-        // Failed points count as done: a resume does not retry them.
+        // A resume retries failed points (and only them): they fail again here, so the resumed run reports them too
+        // and the folder ends as it was.
+        var before = File.ReadAllText(result.ResultsPath);
         var resumed = SweepRunner.Run(spec, poly, new SweepRunOptions(dir.File("out")) { Resume = true });
-        Assert.Equal(0, resumed.Evaluated);
+        Assert.Equal(4, resumed.AlreadyDone);
+        Assert.Equal(2, resumed.FailedRowsRetried);
+        Assert.Equal(2, resumed.Evaluated);
+        Assert.Equal(2, resumed.Failed);
+        Assert.Equal(1, resumed.FirstInputFailure!.Index);
+        Assert.True(resumed.Completed);
+        Assert.Equal(before, File.ReadAllText(resumed.ResultsPath));
     }
 
     [Fact]
@@ -246,7 +255,7 @@ public class SweepRunnerTests
         var result = SweepRunner.Run(spec, poly, new SweepRunOptions(dir.File("out")));
         Assert.True(result.Aborted);
         Assert.False(result.Completed);
-        Assert.True(result.FirstErrorIsInput);
+        Assert.True(result.FirstFailure!.IsInputError);
         Assert.Contains("unlucky", result.FirstError);
         Assert.False(File.Exists(Path.Combine(dir.File("out"), "results.csv")));
     }
