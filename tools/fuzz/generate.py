@@ -714,7 +714,7 @@ def results():
                         ("--width 10^6", ["--y", "latency_s", "--width", "1000000"]),
                         ("--x-scale sideways", ["--y", "latency_s", "--x-scale", "sideways"]), ("--width abc", ["--y", "latency_s", "--width", "abc"])]:
         add(k, "bad", "plot speedup " + what, sp(*extra), folder())
-    add(k, "bad", "plot speedup blending rows of an unnamed column", pl("speedup", "--x", "workload.m", "--y", "latency_s"), folder())
+    add(k, "bad", "plot speedup blending rows of an unnamed column", pl("speedup", "--x", "arch", "--y", "latency_s"), folder())
     add(k, "bad", "plot roofline without peak columns", pl("roofline", "--x", "intensity", "--y", "latency_s", "--peak", "nope", "--bandwidth", "nope"), folder())
     add(k, "bad", "plot --out .jpg", ["plot", "speedup", "--in", "{in}/r", "--out", "{out}/p.jpg", "--x", "workload.m", "--group", "arch", "--y", "latency_s"], folder())
     add(k, "bad", "plot --out under a regular file", ["plot", "speedup", "--in", "{in}/r", "--out", "{in}/file.txt/p.png", "--x", "workload.m", "--group", "arch", "--y", "latency_s"], dict(folder(), **{"file.txt": "x\n"}))

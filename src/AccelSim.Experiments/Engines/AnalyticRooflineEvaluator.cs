@@ -86,7 +86,7 @@ public sealed class AnalyticRooflineEvaluator : IPointEvaluator
         if (!workload.Has("kind") && (workload.Has("einsums") || workload.Has("extends")))
             throw workload.Error("engine analytic-roofline cannot evaluate an Einsum cascade; it takes a `kind: gemm` or `kind: attention` shape (see workloads/sweeps/roofline/)");
         var kindNode = workload.Req("kind");
-        var word = workload.Opt("word_bytes") is { } w ? PositiveValue(w) : 2.0;
+        var word = workload.Opt("word_bytes") is { } w ? WordBytes(w) : 2.0;
         switch (kindNode.Text)
         {
             case "gemm":
@@ -122,6 +122,13 @@ public sealed class AnalyticRooflineEvaluator : IPointEvaluator
     }
 
     private static double Positive(YNode node, string field) => PositiveValue(node.Req(field));
+
+    /// <summary>Bytes per element: from one bit (1/8) to a 512-bit vector word (64); anything else is a typo.</summary>
+    private static double WordBytes(YNode node)
+    {
+        var v = PositiveValue(node);
+        return v is >= 0.125 and <= 64 ? v : throw node.Error($"must be between 0.125 (one bit) and 64 bytes per element, found '{node.Text}'");
+    }
 
     private static double PositiveValue(YNode node)
     {

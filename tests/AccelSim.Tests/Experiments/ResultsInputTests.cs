@@ -120,7 +120,9 @@ public class ResultsInputTests
         var (code, _, err) = Cli("plot", "line", "--in", dir.File("run"), "--x", "seq_len", "--y", "latency_s", "--group", "arch",
             "--out", Path.Combine(file, "p.svg"));
         Assert.Equal(2, code);
-        Assert.StartsWith($"{Path.Combine(file, "p.svg")}: --out: cannot write the plot: ", err.TrimEnd('\n'));
+        // Refused before any work, by the check every writing verb makes of its output path.
+        Assert.StartsWith($"{Path.Combine(file, "p.svg")}: --out: cannot write", err.TrimEnd('\n'));
+        Assert.Single(err.TrimEnd('\n').Split('\n'));
 
         // plots/ is a regular file: the report's plots cannot be drawn, and that is not a "plot skipped".
         File.WriteAllText(dir.File("run/plots"), "x\n");
