@@ -86,7 +86,7 @@ public sealed class AnalyticRooflineEvaluator : IPointEvaluator
         if (!workload.Has("kind") && (workload.Has("einsums") || workload.Has("extends")))
             throw workload.Error("engine analytic-roofline cannot evaluate an Einsum cascade; it takes a `kind: gemm` or `kind: attention` shape (see workloads/sweeps/roofline/)");
         var kindNode = workload.Req("kind");
-        var word = workload.Opt("word_bytes") is { } w ? PositiveValue(w) : 2.0;
+        var word = workload.Opt("word_bytes") is { } w ? WordBytes(w) : 2.0;
         switch (kindNode.Text)
         {
             case "gemm":
@@ -119,6 +119,16 @@ public sealed class AnalyticRooflineEvaluator : IPointEvaluator
             default:
                 throw kindNode.Error($"unknown workload kind '{kindNode.Text}'{Suggest.DidYouMean(kindNode.Text, ["gemm", "attention"])} (expected gemm or attention)");
         }
+    }
+
+    /// <summary>The widest number a tensor element holds is a 16-byte value (fp128, complex128); anything wider is
+    /// a typo or an overflow, not an element size.</summary>
+    private const double MaxWordBytes = 16;
+
+    private static double WordBytes(YNode node)
+    {
+        var v = PositiveValue(node);
+        return v <= MaxWordBytes ? v : throw node.Error($"bytes per element must be at most {Invariant.Num(MaxWordBytes)} (an fp128 value), found '{node.Text}'");
     }
 
     private static double Positive(YNode node, string field) => PositiveValue(node.Req(field));
