@@ -34,7 +34,7 @@ public static class EvalCommand
         var set = new Option<string[]>("--set")
         {
             Description = "LEVEL.FIELD=VALUE or clock_hz=VALUE changes a spatial architecture (capacity_words, read_bandwidth, read_pj, ...); " +
-                          "arch.PATH=VALUE changes that field of a GPU spec's YAML (e.g. arch.sm_count.value=100); NAME=VALUE sets a workload parameter",
+                          "arch.PATH=VALUE changes that field of a GPU spec's YAML (e.g. arch.sm_count=100 sets its value); NAME=VALUE sets a workload parameter",
             AllowMultipleArgumentsPerToken = true,
         };
         var model = new Option<string?>("--model") { Description = "Model shape file for the workload's parameters (e.g. workloads/models/bert-base.yaml)" };
