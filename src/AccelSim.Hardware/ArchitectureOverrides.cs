@@ -79,7 +79,7 @@ public static class ArchitectureOverrides
     private static long PositiveLong(string key, double v, long max)
     {
         if (v < 1 || v != Math.Floor(v) || double.IsInfinity(v)) throw new InputException(null, "--set " + key, "must be a positive integer");
-        if (v > max) throw new InputException(null, "--set " + key, $"{Invariant.Num(v)} is out of range (at most {Invariant.Grouped(max)})");
+        if (v > max) throw new InputException(null, "--set " + key, $"must be at most {Invariant.Grouped(max)}, found {Invariant.Num(v)}");
         return (long)v;
     }
 }
