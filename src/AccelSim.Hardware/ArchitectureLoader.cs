@@ -285,27 +285,30 @@ public static class ArchitectureLoader
 
         public (Sourced Energy, Sourced? Area) ActionEnergy(string action, YNode node)
         {
-            if (node.IsScalar && Invariant.TryParseDouble(node.Text, out var num))
-            {
-                if (num < 0) throw node.Error("must be >= 0");
-                return (new Sourced(num, null), null);
-            }
+            if (node.IsScalar && Invariant.TryParseDouble(node.Text, out _))
+                return (new Sourced(ActionPicojoules(node), null), null);
             if (node.IsMapping)
             {
                 node.ExpectOnlyKeys("ref", "energy", "source");
                 if (!node.Has("ref"))
-                {
-                    var v = FiniteNonNegative(node.Req("energy"));
-                    return (new Sourced(v, node.OptString("source")), null);
-                }
+                    return (new Sourced(ActionPicojoules(node.Req("energy")), node.OptString("source")), null);
             }
             YNode refNode = node.IsScalar ? node : node.Req("ref");
             var (entry, es, ars, src) = Lookup(refNode);
             var e = entry.Action(action) ?? entry.Action("energy") ??
                     (entry.Actions.Count == 1 ? entry.Actions.Values.First() : throw refNode.Error($"the entry has no '{action}' or 'energy' value"));
-            if (node.IsMapping && node.OptDouble("energy") is { } over) return (new Sourced(over, node.OptString("source") ?? src), null);
+            if (node.IsMapping && node.Opt("energy") is { IsNull: false } over) return (new Sourced(ActionPicojoules(over), node.OptString("source") ?? src), null);
             Sourced? area = entry.AreaUm2 is { } a ? new Sourced(a * ars, src) : null;
             return (new Sourced(e * es, src), area);
+        }
+
+        /// <summary>An inline action energy: every compute action costs something, so 0 (like a negative or infinite value) is refused.</summary>
+        private static double ActionPicojoules(YNode n)
+        {
+            var v = n.AsDouble();
+            if (!(v > 0) || double.IsInfinity(v))
+                throw n.Error($"action energy must be a finite number of pJ > 0, found {Invariant.Num(v)} (name a table entry, e.g. table/entry, or give the measured energy)");
+            return v;
         }
 
         public Sourced Area(YNode n)

@@ -24,6 +24,8 @@ public static class ArchitectureOverrides
         var text = assignment[(eq + 1)..].Trim();
         if (!Invariant.TryParseDouble(text, out var value))
             throw new InputException(null, "--set " + key, $"expected a number, found '{text}'");
+        if (!double.IsFinite(value))
+            throw new InputException(null, "--set " + key, $"must be a finite number, found '{text}'");
         if (key is "clock_hz")
         {
             if (!(value > 0) || double.IsInfinity(value)) throw new InputException(null, "--set " + key, "must be > 0");
@@ -38,13 +40,13 @@ public static class ArchitectureOverrides
         {
             StorageLevel updated = field switch
             {
-                "capacity_words" => level with { CapacityWords = PositiveLong(key, value) },
-                "word_bits" => level with { WordBits = (int)PositiveLong(key, value) },
-                "block_size" => level with { BlockSize = (int)PositiveLong(key, value) },
+                "capacity_words" => level with { CapacityWords = PositiveLong(key, value, MaxExactInteger) },
+                "word_bits" => level with { WordBits = (int)PositiveLong(key, value, int.MaxValue) },
+                "block_size" => level with { BlockSize = (int)PositiveLong(key, value, int.MaxValue) },
                 "read_bandwidth" => level with { ReadBandwidth = PositiveFinite(key, value) },
                 "write_bandwidth" => level with { WriteBandwidth = PositiveFinite(key, value) },
                 "shared_bandwidth" => level with { SharedBandwidth = PositiveFinite(key, value) },
-                "multiple_buffering" => level with { MultipleBuffering = Math.Max(1, value) },
+                "multiple_buffering" => level with { MultipleBuffering = value >= 1 ? value : throw new InputException(null, "--set " + key, $"must be >= 1, found {Invariant.Num(value)}") },
                 "read_pj" => level with { ReadEnergy = new Sourced(value, "--set") },
                 "write_pj" => level with { WriteEnergy = new Sourced(value, "--set") },
                 "update_pj" => level with { UpdateEnergy = new Sourced(value, "--set") },
@@ -70,9 +72,14 @@ public static class ArchitectureOverrides
         return v;
     }
 
-    private static long PositiveLong(string key, double v)
+    /// <summary>2^53: above it a double no longer holds every integer, so the value given is not the value used.</summary>
+    private const long MaxExactInteger = 1L << 53;
+
+    /// <summary>A value past <paramref name="max"/> would wrap on conversion; refuse it rather than model a different machine.</summary>
+    private static long PositiveLong(string key, double v, long max)
     {
-        if (v < 1 || v != Math.Floor(v)) throw new InputException(null, "--set " + key, "must be a positive integer");
+        if (v < 1 || v != Math.Floor(v) || double.IsInfinity(v)) throw new InputException(null, "--set " + key, "must be a positive integer");
+        if (v > max) throw new InputException(null, "--set " + key, $"must be at most {Invariant.Grouped(max)}, found {Invariant.Num(v)}");
         return (long)v;
     }
 }

@@ -72,6 +72,12 @@ public static class MappingLoader
             l.ExpectOnlyKeys("level", "temporal", "spatial_x", "spatial_y", "keep", "bypass");
             var name = l.Req("level").Text;
             if (list.Any(x => x.Level == name)) throw l.Req("level").Error($"level '{name}' is mapped twice");
+            if (l.Opt("keep") is { } keepNode && l.Opt("bypass") is { } bypassNode)
+            {
+                var kept = keepNode.ItemsOrSingle.Where(i => !i.IsNull).Select(i => i.Text).ToHashSet(StringComparer.Ordinal);
+                if (bypassNode.ItemsOrSingle.FirstOrDefault(i => !i.IsNull && kept.Contains(i.Text)) is { } both)
+                    throw both.Error($"tensor '{both.Text}' is both kept and bypassed at level {name}; list it in one of keep or bypass");
+            }
             list.Add(new LevelMapping(name, Factors(l.Opt("temporal")), Factors(l.Opt("spatial_x")), Factors(l.Opt("spatial_y")),
                 l.Opt("keep") is { } k ? k.ItemsOrSingle.Where(i => !i.IsNull).Select(i => i.Text).ToImmutableArray() : null,
                 l.Opt("bypass") is { } b ? b.ItemsOrSingle.Where(i => !i.IsNull).Select(i => i.Text).ToImmutableArray() : null,

@@ -14,7 +14,15 @@ public static class TimeloopImport
         if (arch.Dialect is not (ArchDialect.TimeloopV02 or ArchDialect.TimeloopV04))
             throw new Core.InputException(Core.SourceLocation.FileOnly(archFile), "architecture", "not a Timeloop architecture (expected `subtree:` or `nodes:`)");
         var problem = SpecFiles.LoadProblem(problemFile);
-        Directory.CreateDirectory(outDir);
+        // Validate the mapping before writing anything, so a broken mapping is reported against the Timeloop file and
+        // leaves no half-written import behind.
+        var mapping = mappingFile is null ? null : SpecFiles.LoadMapping(mappingFile, arch, problem);
+        if (mapping is not null) CompactMapping.From(mapping, CostModel.PathFor(arch.Architecture, problem, mapping.Compute), problem);
+        try { Directory.CreateDirectory(outDir); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new Core.InputException(null, "--out", $"cannot create the folder {outDir}: " + e.Message.ReplaceLineEndings(" "));
+        }
         var files = new List<string>();
         var notes = new List<string>();
         if (arch.Note is { } n) notes.Add(n);
@@ -25,12 +33,8 @@ public static class TimeloopImport
         var probOut = Path.Combine(outDir, "problem.yaml");
         File.WriteAllText(probOut, ProblemLoader.ToYaml(problem, $"Imported by `accelsim import timeloop` from {problemFile}"));
         files.Add(probOut);
-        if (mappingFile is not null)
+        if (mapping is not null)
         {
-            var mapping = SpecFiles.LoadMapping(mappingFile, arch, problem);
-            // Validate before writing, so a broken mapping is reported against the Timeloop file.
-            var path = CostModel.PathFor(arch.Architecture, problem, mapping.Compute);
-            CompactMapping.From(mapping, path, problem);
             var mapOut = Path.Combine(outDir, "mapping.yaml");
             File.WriteAllText(mapOut, MappingLoader.ToYaml(mapping, $"Imported by `accelsim import timeloop` from {mappingFile}"));
             files.Add(mapOut);

@@ -510,9 +510,12 @@ def sweeps():
         add(k, "bad", f"missing column {col}", val("{in}/m.csv"), {"m.csv": drop_col(col)})
     for col, v in [("tflops", "0"), ("tflops", "-5"), ("tflops", "abc"), ("tflops", "nan"), ("tflops", "inf"), ("tflops", ""),
                    ("seq_len", "0"), ("seq_len", "-512"), ("seq_len", "abc"), ("seq_len", "1e400"), ("seq_len", "99999999999999999999"),
-                   ("batch", "0"), ("batch", "abc"), ("tflops", "1e400"), ("heads", "-1"), ("head_dim", "3"), ("gpu", "NVIDIA Z9000"), ("kernel", "fa9"),
+                   ("batch", "0"), ("batch", "abc"), ("tflops", "1e400"), ("heads", "-1"), ("gpu", "NVIDIA Z9000"), ("kernel", "fa9"),
                    ("direction", "sideways"), ("dtype", "fp7"), ("causal", "maybe"), ("approx", "perhaps")]:
         add(k, "bad", f"{col} = {v!r}", val("{in}/m.csv"), {"m.csv": edit(col, v)})
+    fa3_hd3 = [list(r) for r in table]
+    fa3_hd3[1][cols.index("kernel")], fa3_hd3[1][cols.index("head_dim")] = "fa3", "3"
+    add(k, "bad", "head_dim = '3' on an fa3 row (fa3 needs multiples of 8)", val("{in}/m.csv"), {"m.csv": write(fa3_hd3)})
     add(k, "bad", "header only", val("{in}/m.csv"), {"m.csv": header + "\n"})
     add(k, "bad", "empty file", val("{in}/m.csv"), {"m.csv": ""})
     add(k, "bad", "binary junk", val("{in}/m.csv"), {"m.csv": junk()})

@@ -34,7 +34,7 @@ public static class EvalCommand
         var set = new Option<string[]>("--set")
         {
             Description = "LEVEL.FIELD=VALUE or clock_hz=VALUE changes a spatial architecture (capacity_words, read_bandwidth, read_pj, ...); " +
-                          "arch.PATH=VALUE changes that field of a GPU spec's YAML (e.g. arch.sm_count.value=100); NAME=VALUE sets a workload parameter",
+                          "arch.PATH=VALUE changes that field of a GPU spec's YAML (e.g. arch.sm_count=100 sets its value); NAME=VALUE sets a workload parameter",
             AllowMultipleArgumentsPerToken = true,
         };
         var model = new Option<string?>("--model") { Description = "Model shape file for the workload's parameters (e.g. workloads/models/bert-base.yaml)" };
@@ -75,10 +75,36 @@ public static class EvalCommand
         var archSets = request.Sets.Where(SpatialEvaluation.IsArchitectureSetting).Select(GpuArchOverride).ToList();
         var workloadSets = request.Sets.Where(s => !SpatialEvaluation.IsArchitectureSetting(s)).ToList();
         var archDocument = archSets.Count == 0 ? null : SpecOverrideSet.Split(archSets).LoadArch(request.ArchFile);
-        var report = GpuEvaluation.Run(request.ArchFile, request.WorkloadFile, workloadSets, request.ModelFile,
-            parse.GetValue(Kernel), parse.GetValue(Direction), parse.GetValue(DType), archDocument);
+        var (kernel, direction, dtype) = (parse.GetValue(Kernel), parse.GetValue(Direction), parse.GetValue(DType));
+        CheckGpuOptions(request.ArchFile, archDocument, kernel, direction, dtype);
+        GpuReport report;
+        try
+        {
+            report = GpuEvaluation.Run(request.ArchFile, request.WorkloadFile, workloadSets, request.ModelFile, kernel, direction, dtype, archDocument);
+        }
+        catch (Core.InputException e) when (e.Location is null && e.Field is null)
+        {
+            // The kernel refuses the shape (FA3 at head_dim 3): the choice to change is --kernel (or the shape).
+            throw new Core.InputException(null, "--kernel", e.Problem, e);
+        }
         stdout.Write(json ? GpuReportFormatter.ToJson(report) + "\n" : GpuReportFormatter.ToText(report));
         return ExitCodes.Ok;
+    }
+
+    /// <summary>--kernel, --direction and --dtype are names: an unknown one is an error of that option, with a suggestion.</summary>
+    private static void CheckGpuOptions(string archFile, Core.YNode? archDocument, string? kernel, string? direction, string? dtype)
+    {
+        if (direction is not null && !Directions.TryParse(direction, out _))
+            throw new Core.InputException(null, "--direction",
+                $"unknown direction '{direction}'{Core.Suggest.DidYouMean(direction, ["fwd", "bwd", "fwd+bwd"])} (expected fwd, bwd or fwd+bwd)");
+        if (dtype is not null && !DataTypes.TryParse(dtype, out _))
+            throw new Core.InputException(null, "--dtype",
+                $"unknown dtype '{dtype}'{Core.Suggest.DidYouMean(dtype, ["fp16", "bf16", "fp8", "fp4"])} (expected fp16, bf16, fp8 or fp4)");
+        if (kernel is null) return;
+        var gpu = GpuSpecLoader.Parse(archDocument ?? Core.YNode.LoadFile(archFile));
+        var catalog = KernelCatalogLoader.LoadFile(gpu.KernelsFile);
+        try { catalog.Get(kernel); }
+        catch (Core.InputException e) { throw new Core.InputException(null, "--kernel", e.Problem, e); }
     }
 
     /// <summary>`arch.sm_count.value=100`, or the same path without `arch.` (a dotted name, as on spatial architectures).</summary>

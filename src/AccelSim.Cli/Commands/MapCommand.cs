@@ -65,6 +65,21 @@ public static class MapCommand
             var problems = LoadProblems(parse.GetValue(workload)!, parse.GetValue(einsum), workloadSets, parse.GetValue(model), architecture,
                 parse.GetValue(compute), notes);
             var obj = Objective.Parse(parse.GetValue(objective)!);
+            var strategy = SearchStrategies.Create(parse.GetValue(search)!).Name;
+            var b = parse.GetValue(budget);
+            if (b is <= 0) throw new InputException(null, "--budget", $"must be > 0, found {b}");
+            var to = parse.GetValue(timeout);
+            if (to is { } t && !(t > 0 && t <= TimeSpan.MaxValue.TotalSeconds)) throw new InputException(null, "--timeout", $"must be > 0 and finite, found {Invariant.Num(t)} seconds");
+            var nThreads = parse.GetValue(threads);
+            if (nThreads < 0) throw new InputException(null, "--threads", $"must be >= 0, found {nThreads}");
+            var constraintFiles = parse.GetValue(constraints) ?? Array.Empty<string>();
+            var einsumNames = constraintFiles.Length > 0 ? CascadeEinsums(parse.GetValue(workload)!, workloadSets, parse.GetValue(model)) : null;
+            var spatialTargets = loaded.Timeloop?.SpatialTargets;
+            // Every input is read before the first warning, so bad input prints its one error line and nothing else.
+            var constraintsPerProblem = problems.Select(p => ConstraintsLoader.LoadAll(constraintFiles, p, spatialTargets, einsumNames)).ToList();
+            foreach (var (p, c) in problems.Zip(constraintsPerProblem))
+                _ = new MapSpace(CostModel.PathFor(architecture, p, parse.GetValue(compute)), p, c); // checks the constraints against the levels
+
             var withoutEnergy = problems.SelectMany(p => CostModel.PathFor(architecture, p, parse.GetValue(compute))
                 .ComponentsWithoutEnergy(p.OpsPerPoint.Where(o => o.Count > 0).Select(o => o.Kind))).ToList();
             if (loaded.EnergyWarning(withoutEnergy) is { } energyWarning)
@@ -81,17 +96,6 @@ public static class MapCommand
                     stderr.WriteLine("warning: the default objective edp needs energies; minimising cycles instead");
                 }
             }
-            var strategy = SearchStrategies.Create(parse.GetValue(search)!).Name;
-            var b = parse.GetValue(budget);
-            if (b is <= 0) throw new InputException(null, "--budget", $"must be > 0, found {b}");
-            var to = parse.GetValue(timeout);
-            if (to is { } seconds && !(seconds > 0 && seconds <= TimeSpan.MaxValue.TotalSeconds))
-                throw new InputException(null, "--timeout", $"must be a number of seconds > 0, found {Invariant.Num(seconds)}");
-            var nThreads = parse.GetValue(threads);
-            if (nThreads < 0) throw new InputException(null, "--threads", $"must be >= 0, found {nThreads}");
-            var constraintFiles = parse.GetValue(constraints) ?? Array.Empty<string>();
-            var einsumNames = constraintFiles.Length > 0 ? CascadeEinsums(parse.GetValue(workload)!, workloadSets, parse.GetValue(model)) : null;
-            var spatialTargets = loaded.Timeloop?.SpatialTargets;
 
             var results = new List<MapResult>();
             // Ctrl+C stops the search gracefully: the best mapping found so far is printed (marked "cancelled").
@@ -105,10 +109,9 @@ public static class MapCommand
             Console.CancelKeyPress += onCancel;
             try
             {
-                foreach (var problem in problems)
+                foreach (var (problem, cons) in problems.Zip(constraintsPerProblem))
                 {
                     if (cancel.IsCancellationRequested) break;
-                    var cons = ConstraintsLoader.LoadAll(constraintFiles, problem, spatialTargets, einsumNames);
                     var request = new MapRequest(architecture, problem, cons, obj, strategy, b, to is { } s ? TimeSpan.FromSeconds(s) : null,
                         parse.GetValue(seed), nThreads, parse.GetValue(compute));
                     MapResult result;

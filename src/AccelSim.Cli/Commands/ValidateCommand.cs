@@ -48,7 +48,7 @@ public static class ValidateCommand
                 }
                 stdout.WriteLine($"wrote {csvPath}, {pngPath} and {textPath}");
             }
-            return summary.Results.Any(r => r.Predicted) ? ExitCodes.Ok : ExitCodes.Failure;
+            return ExitCodes.Ok; // Validator.Run refuses a file with no row to predict
         });
         return command;
     }

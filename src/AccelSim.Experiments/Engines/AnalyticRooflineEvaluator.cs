@@ -121,14 +121,17 @@ public sealed class AnalyticRooflineEvaluator : IPointEvaluator
         }
     }
 
-    private static double Positive(YNode node, string field) => PositiveValue(node.Req(field));
+    /// <summary>The widest number a tensor element holds is a 16-byte value (fp128, complex128); anything wider is
+    /// a typo or an overflow, not an element size.</summary>
+    private const double MaxWordBytes = 16;
 
-    /// <summary>Bytes per element: from one bit (1/8) to a 512-bit vector word (64); anything else is a typo.</summary>
     private static double WordBytes(YNode node)
     {
         var v = PositiveValue(node);
-        return v is >= 0.125 and <= 64 ? v : throw node.Error($"must be between 0.125 (one bit) and 64 bytes per element, found '{node.Text}'");
+        return v <= MaxWordBytes ? v : throw node.Error($"bytes per element must be at most {Invariant.Num(MaxWordBytes)} (an fp128 value), found '{node.Text}'");
     }
+
+    private static double Positive(YNode node, string field) => PositiveValue(node.Req(field));
 
     private static double PositiveValue(YNode node)
     {

@@ -179,6 +179,23 @@ public static class YamlOverrides
             });
         }
 
+        // A cited quantity ({value: ..., source: ...}, as every GPU spec field is): a plain value sets its `value`, and its
+        // `source` then says where the number comes from, so `arch.sm_count=66` works as it does on other specs.
+        if (node is YamlMappingNode quantity && !IsFlowCollection(o.Value) && quantity.Children.ContainsKey(new YamlScalarNode("value")))
+        {
+            var edited = ApplyOne(text, fileName, o with { Path = o.Path + ".value", AddsField = false }, fieldPrefix);
+            if (!quantity.Children.ContainsKey(new YamlScalarNode("source"))) return edited;
+            var by = (o.Origin is { } at ? $"overridden at {at}" : "overridden on the command line") + $": {fieldPrefix}{o.Path}={o.Value}";
+            // A spec whose sources are keys of a `sources:` table (GPU specs) gets an entry for the override.
+            if (root is YamlMappingNode { } top && top.Children.TryGetValue(new YamlScalarNode("sources"), out var table) && table is YamlMappingNode)
+            {
+                var key = "set_" + Regex.Replace(o.Path, "[^A-Za-z0-9_]", "_");
+                edited = ApplyOne(edited, fileName, new SpecOverride("sources." + key, by, AddsField: true, o.Origin), fieldPrefix);
+                by = key;
+            }
+            return ApplyOne(edited, fileName, o with { Path = o.Path + ".source", Value = by, AddsField = false }, fieldPrefix);
+        }
+
         var replacement = FormatScalar(o.Value);
         switch (node)
         {
@@ -197,6 +214,9 @@ public static class YamlOverrides
                 throw Fail(o, fieldPrefix, $"'{walked}' in {fileName} is a {Kind(node)}; only values on one line can be set");
         }
     }
+
+    private static bool IsFlowCollection(string value) =>
+        (value.StartsWith('[') && value.EndsWith(']')) || (value.StartsWith('{') && value.EndsWith('}'));
 
     private static string Append(StringBuilder walked, string key) => walked.Length == 0 ? key : walked + "." + key;
 

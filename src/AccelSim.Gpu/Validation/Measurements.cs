@@ -3,11 +3,16 @@ using AccelSim.Core;
 
 namespace AccelSim.Gpu.Validation;
 
-/// <summary>One published (or harness-measured) attention timing, in the schema of arch/gpu/measurements/*.csv.</summary>
+/// <summary>
+/// One published (or harness-measured) attention timing, in the schema of arch/gpu/measurements/*.csv.
+/// <paramref name="Unpredicted"/> (optional column `unpredicted`) says why the model is known not to price the row
+/// (a GPU whose SKU the source does not name, a head dimension the kernel family does not cover); only such rows may
+/// stay unpredicted, any other row the model cannot price is an error.
+/// </summary>
 public sealed record MeasurementRow(
     int Line, ImmutableArray<string> Fields, string Gpu, string Kernel, string DType, string Direction,
     int Batch, int Heads, long SeqLen, int HeadDim, bool Causal, double MeasuredTflops, bool Approx, string Source,
-    int? KvHeads, long? KvLen);
+    int? KvHeads, long? KvLen, string? Unpredicted = null);
 
 public sealed record MeasurementSet(string File, ImmutableArray<string> Header, ImmutableArray<MeasurementRow> Rows);
 
@@ -15,6 +20,9 @@ public static class MeasurementReader
 {
     public static readonly ImmutableArray<string> RequiredColumns =
         ["gpu", "kernel", "dtype", "direction", "batch", "heads", "seq_len", "head_dim", "causal", "tflops", "approx", "source"];
+
+    /// <summary>The optional column that marks a row the model is known not to price, with the reason.</summary>
+    public const string UnpredictedColumn = "unpredicted";
 
     public static MeasurementSet Load(string path)
     {
@@ -68,7 +76,8 @@ public static class MeasurementReader
             int? OptInt(string name) => header.Contains(name) && Get(name).Length > 0 ? Int(name) : null;
             result.Add(new MeasurementRow(line, [.. f], Get("gpu"), Get("kernel"), Get("dtype"), Get("direction"),
                 Int("batch"), Int("heads"), Long("seq_len"), Int("head_dim"), Bool("causal"),
-                Positive("tflops"), Bool("approx"), Get("source"), OptInt("kv_heads"), OptLong("kv_len")));
+                Positive("tflops"), Bool("approx"), Get("source"), OptInt("kv_heads"), OptLong("kv_len"),
+                header.Contains(UnpredictedColumn) && Get(UnpredictedColumn).Length > 0 ? Get(UnpredictedColumn) : null));
         }
         if (result.Count == 0)
             throw new InputException(SourceLocation.FileOnly(file), null, "no measurement rows (the file has only a header)");

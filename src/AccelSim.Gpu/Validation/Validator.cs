@@ -4,9 +4,9 @@ using AccelSim.Core;
 
 namespace AccelSim.Gpu.Validation;
 
-/// <summary>A measurement row with its prediction, or the reason it could not be predicted.</summary>
+/// <summary>A measurement row with its prediction, or the reason it could not be predicted and the column to blame.</summary>
 public sealed record ValidationResult(MeasurementRow Row, string? GpuName, string? Family, double? PredictedTflops,
-    double? ErrorPct, string? Bottleneck, string? Message)
+    double? ErrorPct, string? Bottleneck, string? Message, string? Column = null)
 {
     public bool Predicted => PredictedTflops is not null;
 }
@@ -56,9 +56,33 @@ public static class Validator
         return [.. list];
     }
 
+    /// <summary>
+    /// Predicts every row. A row the model cannot price (an unknown name, a shape its kernel does not run) is a located
+    /// error unless the file marks it in column `unpredicted`; a marked row the model does price is an error too, so a
+    /// stale mark never hides a row from the MAPE.
+    /// </summary>
     public static ValidationSummary Run(MeasurementSet set, IReadOnlyList<(GpuSpec Gpu, KernelCatalog Kernels)> gpus)
     {
         var results = set.Rows.Select(row => Predict(row, gpus)).ToImmutableArray();
+        SourceLocation At(MeasurementRow row, string column) =>
+            new(set.File, row.Line, Math.Max(0, set.Header.IndexOf(column)) + 1);
+        foreach (var r in results)
+        {
+            if (!r.Predicted && r.Row.Unpredicted is null)
+            {
+                var column = r.Column ?? "kernel";
+                var hint = column is "gpu" || r.Message!.StartsWith("unsupported", StringComparison.Ordinal)
+                    ? $"; if the model is known not to price this row, give the reason in a column '{MeasurementReader.UnpredictedColumn}'"
+                    : "";
+                throw new InputException(At(r.Row, column), column, r.Message + hint);
+            }
+            if (r.Predicted && r.Row.Unpredicted is { } reason)
+                throw new InputException(At(r.Row, MeasurementReader.UnpredictedColumn), MeasurementReader.UnpredictedColumn,
+                    $"the row is marked unpredicted ('{reason}') but the model prices it; clear the mark");
+        }
+        if (!results.Any(r => r.Predicted))
+            throw new InputException(SourceLocation.FileOnly(set.File), MeasurementReader.UnpredictedColumn,
+                $"every row ({results.Length}) is marked unpredicted: nothing to validate");
         var groups = results.Where(r => r.Predicted)
             .GroupBy(r => (r.GpuName!, r.Family!, r.Row.Approx))
             .OrderBy(g => g.Key.Item1, StringComparer.Ordinal).ThenBy(g => g.Key.Item2, StringComparer.Ordinal).ThenBy(g => g.Key.Approx)
@@ -74,21 +98,25 @@ public static class Validator
         var match = gpus.FirstOrDefault(g => g.Gpu.Matches(row.Gpu));
         if (match.Gpu is null)
             return new ValidationResult(row, null, null, null, null, null,
-                $"unknown GPU '{row.Gpu}' (known: {string.Join(", ", gpus.Select(g => g.Gpu.Name))})");
+                $"unknown GPU '{row.Gpu}'{Suggest.DidYouMean(row.Gpu, gpus.SelectMany(g => g.Gpu.Aliases.Prepend(g.Gpu.Name)))} " +
+                $"(known: {string.Join(", ", gpus.Select(g => g.Gpu.Name))})", "gpu");
         var family = match.Kernels.Find(row.Kernel);
         if (family is null)
             return new ValidationResult(row, match.Gpu.Name, null, null, null, null,
-                $"unknown kernel '{row.Kernel}' (known: {string.Join(", ", match.Kernels.Families.Select(f => f.Name))})");
+                $"unknown kernel '{row.Kernel}'{Suggest.DidYouMean(row.Kernel, match.Kernels.Families.SelectMany(f => f.Aliases.Prepend(f.Name)))} " +
+                $"(known: {string.Join(", ", match.Kernels.Families.Select(f => f.Name))})", "kernel");
         if (!DataTypes.TryParse(row.DType, out var dtype))
-            return new ValidationResult(row, match.Gpu.Name, family.Name, null, null, null, $"unknown dtype '{row.DType}'");
+            return new ValidationResult(row, match.Gpu.Name, family.Name, null, null, null,
+                $"unknown dtype '{row.DType}'{Suggest.DidYouMean(row.DType, DTypeNames)} (expected fp16, bf16, fp8 or fp4)", "dtype");
         if (!Directions.TryParse(row.Direction, out var direction))
-            return new ValidationResult(row, match.Gpu.Name, family.Name, null, null, null, $"unknown direction '{row.Direction}'");
+            return new ValidationResult(row, match.Gpu.Name, family.Name, null, null, null,
+                $"unknown direction '{row.Direction}'{Suggest.DidYouMean(row.Direction, DirectionNames)} (expected fwd, bwd or fwd+bwd)", "direction");
         try
         {
             var shape = new AttentionShape(row.Batch, row.Heads, row.KvHeads ?? row.Heads, row.SeqLen, row.KvLen ?? row.SeqLen,
                 row.HeadDim, row.HeadDim, row.Causal, null, dtype, direction).Validate();
             if (GpuEvaluator.Unsupported(match.Gpu, family, shape) is { } why)
-                return new ValidationResult(row, match.Gpu.Name, family.Name, null, null, null, "unsupported: " + why);
+                return new ValidationResult(row, match.Gpu.Name, family.Name, null, null, null, "unsupported: " + why, UnsupportedColumn(match.Gpu, family, shape));
             if (!(row.MeasuredTflops > 0) || !double.IsFinite(row.MeasuredTflops))
                 return new ValidationResult(row, match.Gpu.Name, family.Name, null, null, null,
                     $"measured tflops {Invariant.Num(row.MeasuredTflops)} is not a positive number; no relative error exists");
@@ -101,9 +129,20 @@ public static class Validator
         }
         catch (InputException e)
         {
-            return new ValidationResult(row, match.Gpu.Name, family.Name, null, null, null, e.Problem);
+            return new ValidationResult(row, match.Gpu.Name, family.Name, null, null, null, e.Problem,
+                e.Field is { } f && Columns.Contains(f) ? f : null);
         }
     }
+
+    /// <summary>The column of a row that GpuEvaluator.Unsupported objects to, tested in its order.</summary>
+    private static string UnsupportedColumn(GpuSpec gpu, KernelFamily family, AttentionShape shape) =>
+        !family.Architectures.Contains(gpu.Architecture) ? "kernel"
+        : !family.DataTypes.Contains(shape.DType) || !gpu.Supports(shape.DType) ? "dtype"
+        : "head_dim";
+
+    private static readonly string[] DTypeNames = ["fp16", "bf16", "fp8", "fp4", "fp16/bf16"];
+    private static readonly string[] DirectionNames = ["fwd", "bwd", "fwd+bwd"];
+    private static readonly string[] Columns = ["batch", "heads", "seq_len", "head_dim", "causal", "kv_heads", "kv_len"];
 
     /// <summary>validation.csv: the input columns plus predicted_tflops, error_pct, bottleneck, model_family, message.</summary>
     public static string ToCsv(MeasurementSet set, ValidationSummary summary)

@@ -64,6 +64,7 @@ public static partial class TimeloopArchitectureReader
         var spatialTargets = ImmutableDictionary.CreateBuilder<string, string>();
         string dialect;
         double clock = 1e9;
+        CheckVersion(a);
         if (a.Has("subtree"))
         {
             dialect = "timeloop-v0.2";
@@ -110,6 +111,7 @@ public static partial class TimeloopArchitectureReader
         }
         if (a.Opt("subtree")?.Items.FirstOrDefault()?.Opt("attributes")?.Opt("global_cycle_seconds") is { } g) clock = 1.0 / PositiveFinite(g);
 
+        foreach (var r in raws) CheckNumericAttributes(r);
         bool legacy = dialect == "timeloop-v0.2";
         var storage = ImmutableArray.CreateBuilder<StorageLevel>();
         ComputeUnit? compute = null;
@@ -135,17 +137,59 @@ public static partial class TimeloopArchitectureReader
         }
         if (compute is null) throw a.Error("no arithmetic unit (a component whose class is a MAC) was found");
         var arch = new Architecture(Path.GetFileNameWithoutExtension(root.File), clock,
-            Tech(raws.SelectMany(r => r.Attrs.TryGetValue("technology", out var t) ? new[] { t.Text } : Array.Empty<string>()).FirstOrDefault()),
+            Tech(raws),
             storage.ToImmutable(), ImmutableArray.Create(compute), $"imported from Timeloop {dialect} {root.File}", root.File);
         ArchitectureLoader.ValidateMeshes(arch, a);
         return new TimeloopArchitecture(arch, spatialTargets.ToImmutable(), dialect);
     }
 
-    private static double Tech(string? t)
+    /// <summary>The node of the first component that names one (Accelergy's `technology: 40nm`); 45 nm when none does.</summary>
+    private static double Tech(IEnumerable<Raw> raws) =>
+        raws.Select(r => r.Attrs.GetValueOrDefault("technology")).FirstOrDefault(t => t is { IsNull: false } && !IsNoTechnology(t)) is { } node
+            ? TechnologyNm(node)
+            : 45;
+
+    [GeneratedRegex(@"^\s*(?<nm>[0-9]+(\.[0-9]+)?)\s*(nm)?\s*$", RegexOptions.IgnoreCase)]
+    private static partial Regex TechnologyPattern();
+
+    /// <summary>Timeloop's front end writes `technology: -1` on components that have none (its dummy_storage).</summary>
+    private static bool IsNoTechnology(YNode node) => node.Text.Trim() == "-1";
+
+    /// <summary>`40nm`, `40 nm` or `40`: anything else (a typo, a negative node) is an error, never a silent 45 nm.</summary>
+    private static double TechnologyNm(YNode node)
     {
-        if (t is null) return 45;
-        var digits = new string(t.TakeWhile(ch => char.IsDigit(ch) || ch == '.').ToArray());
-        return Invariant.TryParseDouble(digits, out var v) && v > 0 ? v : 45;
+        var m = TechnologyPattern().Match(node.Text);
+        if (!m.Success || !Invariant.TryParseDouble(m.Groups["nm"].Value, out var nm) || !(nm > 0) || double.IsInfinity(nm))
+            throw node.Error($"expected a technology node such as '40nm', found '{node.Text}'");
+        return nm;
+    }
+
+    /// <summary>The architecture versions this reader knows (Timeloop v0.4 itself writes its flattened input as a
+    /// version 0.4 `subtree`, so the version does not fix the layout).</summary>
+    private static readonly string[] SupportedVersions = { "0.2", "0.3", "0.4" };
+
+    private static void CheckVersion(YNode a)
+    {
+        if (a.Opt("version") is not { IsNull: false } v) return;
+        if (!Invariant.TryParseDouble(v.Text, out var given) ||
+            !SupportedVersions.Any(s => Invariant.TryParseDouble(s, out var known) && known == given))
+            throw v.Error($"unsupported Timeloop architecture version '{v.Text}' (supported: {string.Join(", ", SupportedVersions)})");
+    }
+
+    /// <summary>Attributes that count bits, words or instances: each one given must be a positive integer, even where
+    /// the model does not read it (a MAC's datawidth), so that a zero or a typo is never silently ignored.</summary>
+    private static readonly string[] PositiveIntegerAttributes =
+    {
+        "word-bits", "word_bits", "datawidth", "width", "memory_width", "depth", "memory_depth", "block-size", "block_size", "n_words",
+        "cluster-size", "cluster_size", "meshX", "meshY", "instances", "adder_width", "multiplier_width", "n_banks", "num-banks",
+        "num_banks", "n_ports", "num-ports", "num_ports",
+    };
+
+    private static void CheckNumericAttributes(Raw r)
+    {
+        foreach (var key in PositiveIntegerAttributes)
+            if (r.Attrs.TryGetValue(key, out var v) && !v.IsNull) PositiveInt(v);
+        if (r.Attrs.TryGetValue("technology", out var t) && !t.IsNull && !IsNoTechnology(t)) TechnologyNm(t);
     }
 
     /// <summary>Timeloop's own test: a class naming a compute class is arithmetic, one naming a storage class is a buffer, anything else is an error.</summary>

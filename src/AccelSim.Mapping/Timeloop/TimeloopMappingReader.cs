@@ -66,6 +66,8 @@ public static class TimeloopMappingReader
                     if (d.Opt("bypass") is { } b) bypass[target] = b.ItemsOrSingle.Where(x => !x.IsNull).Select(x => x.Text).ToImmutableArray();
                     foreach (var t in keep.GetValueOrDefault(target, ImmutableArray<string>.Empty).Concat(bypass.GetValueOrDefault(target, ImmutableArray<string>.Empty)))
                         if (problem.TensorIndex(t) < 0) throw d.Error($"unknown data space '{t}'");
+                    if (d.Opt("bypass") is { } bn && bn.ItemsOrSingle.FirstOrDefault(x => !x.IsNull && keep.GetValueOrDefault(target, ImmutableArray<string>.Empty).Contains(x.Text)) is { } both)
+                        throw both.Error($"data space '{both.Text}' is both kept and bypassed at {target}");
                     break;
                 default:
                     throw d.Req("type").Error($"unknown directive type '{type}' (expected temporal, spatial or bypass)");

@@ -59,5 +59,9 @@ public class AnalyticRooflineTests
         Assert.Contains("w.yaml:1:7: kind: unknown workload kind 'conv'", e.OneLine);
         e = Assert.Throws<InputException>(() => Evaluate(dir, "peak_flops: 1\nmemory_bandwidth: 1\nclock: 3\n", "kind: gemm\nm: 1\nn: 1\nk: 1\n"));
         Assert.Contains("clock: unknown field", e.OneLine);
+        // An element of 10^20 bytes is an overflow or a typo, not a number format.
+        e = Assert.Throws<InputException>(() => Evaluate(dir, "peak_flops: 1\nmemory_bandwidth: 1\n", "kind: gemm\nm: 1\nn: 1\nk: 1\nword_bytes: 99999999999999999999\n"));
+        Assert.Contains("w.yaml:5:13: word_bytes: bytes per element must be at most 16", e.OneLine);
+        Assert.Equal(16.0 * 3, AnalyticRooflineEvaluator.Shape(YNode.LoadText("kind: gemm\nm: 1\nn: 1\nk: 1\nword_bytes: 16\n", "w.yaml")).Bytes);
     }
 }

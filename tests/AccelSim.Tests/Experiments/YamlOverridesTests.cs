@@ -24,6 +24,43 @@ public class YamlOverridesTests
     private static YNode Load(params string[] sets) =>
         YamlOverrides.Load("arch.yaml", Arch, [.. sets.Select(s => SpecOverride.Parse(s))], "arch.");
 
+    private const string Cited = """
+        sources:
+          wp: "a whitepaper"
+        sm_count: {value: 132, source: wp}
+        clock:
+          value: 1830
+          source: wp
+          note: boost
+        plain: {value: 3, unit: x}
+        """;
+
+    /// <summary>
+    /// A scalar set on a cited quantity ({value, source}) sets its value; its source then names a new `sources` entry
+    /// that says the value was overridden, and where (the command line, or a sweep's line).
+    /// </summary>
+    [Fact]
+    public void AScalarOnACitedQuantitySetsItsValueAndMarksItsSource()
+    {
+        var node = YamlOverrides.Load("gpu.yaml", Cited, [SpecOverride.Parse("sm_count=66"), SpecOverride.Parse("clock=1500")], "arch.");
+        Assert.Equal(66, node.Req("sm_count").Req("value").AsLong());
+        Assert.Equal("set_sm_count", node.Req("sm_count").Req("source").Text);
+        Assert.Equal("overridden on the command line: arch.sm_count=66", node.Req("sources").Req("set_sm_count").Text);
+        Assert.Equal(1500, node.Req("clock").Req("value").AsLong());
+        Assert.Equal("boost", node.Req("clock").Req("note").Text);
+        Assert.Equal("overridden on the command line: arch.clock=1500", node.Req("sources").Req(node.Req("clock").Req("source").Text).Text);
+        Assert.Equal("a whitepaper", node.Req("sources").Req("wp").Text);
+
+        var swept = YamlOverrides.Load("gpu.yaml", Cited, [new SpecOverride("sm_count", "66", Origin: new SourceLocation("s.yaml", 7, 5))], "arch.");
+        Assert.Equal("overridden at s.yaml:7:5: arch.sm_count=66", swept.Req("sources").Req("set_sm_count").Text);
+
+        // Without a source there is nothing to mark; a flow mapping given whole still replaces the whole quantity.
+        Assert.Equal(4, YamlOverrides.Load("gpu.yaml", Cited, [SpecOverride.Parse("plain=4")], "arch.").Req("plain").Req("value").AsLong());
+        var whole = YamlOverrides.Load("gpu.yaml", Cited, [SpecOverride.Parse("sm_count={value: 7, source: wp}")], "arch.");
+        Assert.Equal(7, whole.Req("sm_count").Req("value").AsLong());
+        Assert.Equal("wp", whole.Req("sm_count").Req("source").Text);
+    }
+
     [Fact]
     public void ReplacesScalarsInPlaceKeepingEveryLine()
     {

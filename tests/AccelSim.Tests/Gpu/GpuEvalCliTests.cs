@@ -46,4 +46,22 @@ public class GpuEvalCliTests
         Assert.Contains("--kernel", err);
         Assert.Single(err.TrimEnd().Split('\n'));
     }
+
+    /// <summary>An unknown --kernel, --direction or --dtype, or a shape the kernel refuses, is one line naming the option.</summary>
+    [Theory]
+    [InlineData("--kernel", "fa9", "--kernel: unknown kernel 'fa9' (did you mean")]
+    [InlineData("--direction", "sideways", "--direction: unknown direction 'sideways'")]
+    [InlineData("--dtype", "fp7", "--dtype: unknown dtype 'fp7' (did you mean")]
+    [InlineData("--set", "head_dim=3", "{workload}: --kernel fa3: head_dim 3: kernel fa3")]
+    public void BadGpuOptionsNameTheOption(string option, string value, string expected)
+    {
+        var args = new List<string> { "eval", "--arch", RepoPaths.Of("arch", "gpu", "h100.yaml"),
+            "--workload", RepoPaths.Of("workloads", "attention", "attention-1pass.yaml"), option, value };
+        if (option != "--kernel") args.AddRange(["--kernel", "fa3"]);
+        var (code, output, err) = Run([.. args]);
+        Assert.Equal(2, code);
+        Assert.Equal("", output);
+        Assert.StartsWith(expected.Replace("{workload}", RepoPaths.Of("workloads", "attention", "attention-1pass.yaml")),
+            Assert.Single(err.TrimEnd().Split('\n')));
+    }
 }

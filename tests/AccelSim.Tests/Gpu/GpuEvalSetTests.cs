@@ -45,6 +45,8 @@ public class GpuEvalSetTests
         var edited = Latency(EditedH100(66));
         Assert.Equal(edited, Latency(h100, "arch.sm_count.value=66"));
         Assert.Equal(edited, Latency(h100, "sm_count.value=66")); // the dotted spelling without arch., as on spatial specs
+        // README: `--set arch.<field>` works everywhere; on a cited {value, source} quantity it sets the value.
+        Assert.Equal(edited, Latency(h100, "arch.sm_count=66"));
         Assert.True(edited > Latency(h100), "half the SMs must be slower");
     }
 
@@ -52,7 +54,7 @@ public class GpuEvalSetTests
     public void UnknownOrMalformedGpuFieldIsOneLineBadInput()
     {
         var h100 = RepoPaths.Of("arch", "gpu", "h100.yaml");
-        foreach (var (set, expected) in new[] { ("arch.sm_countt.value=1", "sm_countt"), ("arch.sm_count=100", "sm_count") })
+        foreach (var (set, expected) in new[] { ("arch.sm_countt.value=1", "sm_countt"), ("arch.sm_count=abc", "sm_count"), ("arch.tensor_dense_tflops=5", "tensor_dense_tflops") })
         {
             var (code, _, err) = Eval(h100, set);
             Assert.Equal(2, code);

@@ -83,13 +83,13 @@ public class GpuValidationTests
     }
 
     [Fact]
-    public void UnknownGpuAndKernelNamesGetPerRowMessages()
+    public void RowsMarkedUnpredictedGetPerRowMessages()
     {
-        var csv = "gpu,kernel,dtype,direction,batch,heads,seq_len,head_dim,causal,tflops,approx,source\n" +
-                  "H100 (unspecified SKU),FlashAttention-3,bf16,fwd,1,16,4096,128,false,600,no,x\n" +
-                  "H100-SXM5-80GB,MysteryAttention,bf16,fwd,1,16,4096,128,false,600,no,x\n" +
-                  "A100-SXM4-80GB,FlashAttention-3,bf16,fwd,1,16,4096,128,false,600,no,x\n" +
-                  "H100-SXM5-80GB,FlashAttention-3,bf16,fwd,1,16,4096,128,false,600,no,\"a, quoted source\"\n";
+        var csv = "gpu,kernel,dtype,direction,batch,heads,seq_len,head_dim,causal,tflops,approx,source,unpredicted\n" +
+                  "H100 (unspecified SKU),FlashAttention-3,bf16,fwd,1,16,4096,128,false,600,no,x,no SKU\n" +
+                  "H100-SXM5-80GB,MysteryAttention,bf16,fwd,1,16,4096,128,false,600,no,x,not modelled\n" +
+                  "A100-SXM4-80GB,FlashAttention-3,bf16,fwd,1,16,4096,128,false,600,no,x,Hopper only\n" +
+                  "H100-SXM5-80GB,FlashAttention-3,bf16,fwd,1,16,4096,128,false,600,no,\"a, quoted source\",\n";
         var set = MeasurementReader.Parse(csv, "m.csv");
         var s = Validator.Run(set, Validator.LoadGpus(GpuTestData.ArchDir));
         Assert.Contains("unknown GPU", s.Results[0].Message);
@@ -99,6 +99,58 @@ public class GpuValidationTests
         var text = Validator.ToCsv(set, s);
         Assert.Contains("predicted_tflops,error_pct,bottleneck", text.Split('\n')[0]);
         Assert.Contains("\"a, quoted source\"", text);
+    }
+
+    private const string Header = "gpu,kernel,dtype,direction,batch,heads,seq_len,head_dim,causal,tflops,approx,source";
+    private const string GoodRow = "H100-SXM5-80GB,fa3,bf16,fwd,1,16,4096,128,false,600,no,x";
+
+    /// <summary>
+    /// A row the model cannot price, left unmarked, is bad input: an unknown name (with a suggestion) or a shape the
+    /// kernel does not run is one located error naming the column, never a silently skipped row.
+    /// </summary>
+    [Theory]
+    [InlineData("gpu", "NVIDIA Z9000", 1, "unknown GPU 'NVIDIA Z9000'")]
+    [InlineData("kernel", "fa9", 2, "unknown kernel 'fa9' (did you mean")]
+    [InlineData("dtype", "fp7", 3, "unknown dtype 'fp7' (did you mean")]
+    [InlineData("direction", "sideways", 4, "unknown direction 'sideways'")]
+    [InlineData("head_dim", "3", 8, "head_dim 3: kernel fa3")]
+    [InlineData("head_dim", "512", 8, "supports head dimensions up to")]
+    public void UnmarkedRowsTheModelCannotPriceAreLocatedErrors(string column, string value, int col, string message)
+    {
+        var fields = GoodRow.Split(',');
+        fields[Array.IndexOf(Header.Split(','), column)] = value;
+        var set = MeasurementReader.Parse(Header + "\n" + GoodRow + "\n" + string.Join(',', fields) + "\n", "m.csv");
+        var e = Assert.Throws<AccelSim.Core.InputException>(() => Validator.Run(set, Validator.LoadGpus(GpuTestData.ArchDir)));
+        Assert.StartsWith($"m.csv:3:{col}: {column}: ", e.OneLine);
+        Assert.Contains(message, e.OneLine);
+    }
+
+    [Fact]
+    public void AStaleUnpredictedMarkIsAnError()
+    {
+        var set = MeasurementReader.Parse(Header + ",unpredicted\n" + GoodRow + ",\n" + GoodRow + ",was not modelled\n", "m.csv");
+        var e = Assert.Throws<AccelSim.Core.InputException>(() => Validator.Run(set, Validator.LoadGpus(GpuTestData.ArchDir)));
+        Assert.StartsWith("m.csv:3:13: unpredicted: ", e.OneLine);
+        Assert.Contains("the model prices it", e.OneLine);
+    }
+
+    [Fact]
+    public void ValidateVerbRefusesAnUnknownKernelWithOneLine()
+    {
+        var dir = Directory.CreateTempSubdirectory("accelsim-validate-");
+        try
+        {
+            var path = Path.Combine(dir.FullName, "m.csv");
+            File.WriteAllText(path, Header + "\n" + GoodRow + "\n" + GoodRow.Replace(",fa3,", ",fa9,") + "\n");
+            var o = new StringWriter();
+            var e = new StringWriter();
+            var code = AccelSim.Cli.Cli.Run(["validate", "--measurements", path, "--arch-dir", GpuTestData.ArchDir], o, e);
+            Assert.Equal(2, code);
+            Assert.Equal("", o.ToString());
+            var line = Assert.Single(e.ToString().Trim().Split('\n'));
+            Assert.StartsWith(path + ":3:2: kernel: unknown kernel 'fa9' (did you mean", line);
+        }
+        finally { dir.Delete(true); }
     }
 
     /// <summary>No model constant may come from a measurement file: scrambling the measured column changes no prediction.</summary>

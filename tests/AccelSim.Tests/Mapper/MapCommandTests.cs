@@ -81,7 +81,8 @@ public class MapCommandTests
     [InlineData("--search", "annealing", "unknown search 'annealing'")]
     [InlineData("--objective", "speed", "unknown metric 'speed'")]
     [InlineData("--budget", "0", "--budget: must be > 0")]
-    [InlineData("--timeout", "-1", "--timeout: must be a number of seconds > 0")]
+    [InlineData("--timeout", "-1", "--timeout: must be > 0")]
+    [InlineData("--timeout", "nan", "--timeout: must be > 0")]
     [InlineData("--threads", "-2", "--threads: must be >= 0")]
     public void BadOptionsExitTwoWithOneLine(string option, string value, string message)
     {
@@ -89,6 +90,31 @@ public class MapCommandTests
         Assert.Equal(2, code);
         Assert.Contains(message, e);
         Assert.Single(e.Trim().Split('\n'));
+    }
+
+    /// <summary>Without an ERT `map` warns that energy is unavailable, but a broken constraints file must be the only
+    /// line: every input is checked before the first warning.</summary>
+    [Theory]
+    [InlineData("factors: R=3 P=1 K=2", "factors: R=3 P=1 K=5", "K=5 does not divide K = 32")]
+    [InlineData("- target: RegisterFile\n    type: temporal", "- target: Nowhere\n    type: temporal", "unknown level 'Nowhere'")]
+    public void BadTimeloopConstraintsAreTheOnlyLineEvenWithoutEnergies(string from, string to, string message)
+    {
+        var dir = MapperTestKit.Timeloop("05-mapper-conv1d+oc-3level/legacy-v0.2");
+        var original = File.ReadAllText(Path.Combine(dir, "constraints/conv1d+oc-3level-1mapping.constraints.yaml"));
+        Assert.Contains(from, original);
+        var file = Path.Combine(Path.GetTempPath(), $"accelsim-constraints-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(file, original.Replace(from, to));
+        try
+        {
+            var (code, o, e) = MapperTestKit.Cli("map", "--arch", Path.Combine(dir, "arch/3level.arch.yaml"),
+                "--workload", Path.Combine(dir, "prob/conv1d+oc.prob.yaml"), "--constraints", file, "--search", "exhaustive", "--threads", "1");
+            Assert.Equal(2, code);
+            Assert.Equal("", o);
+            var line = Assert.Single(e.Trim().Split('\n'));
+            Assert.StartsWith(file + ":", line);
+            Assert.Contains(message, line);
+        }
+        finally { File.Delete(file); }
     }
 
     [Fact]

@@ -116,6 +116,10 @@ public class HardwareSpecTests
     [InlineData("name: RegisterFile", "name: RegisterFile[3..1]", "name", "empty instance range")]
     [InlineData("block-size: 32", "block-size: 8", "width", "clusters")]
     [InlineData("- name: System", "- name: System\n    attributes: {global_cycle_seconds: 0}", "global_cycle_seconds", "must be a finite number > 0")]
+    [InlineData("technology: 40nm", "technology: abcnm", "technology", "expected a technology node such as '40nm', found 'abcnm'")]
+    [InlineData("technology: 40nm", "technology: -40nm", "technology", "expected a technology node")]
+    [InlineData("version: 0.2", "version: 9.9", "version", "unsupported Timeloop architecture version '9.9' (supported: 0.2, 0.3, 0.4)")]
+    [InlineData("datawidth: 8", "datawidth: 0", "datawidth", "must be > 0")] // the MAC's: not read by the model, still checked
     public void TimeloopAttributeOutOfRangeIsALocatedError(string find, string replace, string field, string text)
     {
         var original = File.ReadAllText(Arch03);
@@ -140,6 +144,8 @@ public class HardwareSpecTests
     [InlineData("energy: {read: 1}", "energy: {read: NaN}", "must be a finite number >= 0")]
     [InlineData("capacity_words: 4096", "capacity_words: 4096, block_pricing: shared", "unknown block pricing 'shared'")]
     [InlineData("name: bare", "name: bare\n  clock_hz: 0", "must be a finite number > 0")]
+    [InlineData("actions: {mac: 1}", "actions: {mac: 0}", "action energy must be a finite number of pJ > 0, found 0")]
+    [InlineData("actions: {mac: 1}", "actions: {mac: {energy: .inf}}", "action energy must be a finite number of pJ > 0")]
     public void NativeArchitectureOutOfRangeIsALocatedError(string find, string replace, string text)
     {
         var yaml = """
@@ -166,6 +172,10 @@ public class HardwareSpecTests
     [InlineData("GlobalBuffer.read_bandwidth=0")]
     [InlineData("GlobalBuffer.shared_bandwidth=0")]
     [InlineData("clock_hz=0")]
+    [InlineData("GlobalBuffer.capacity_words=99999999999999999999")] // would wrap to a negative long
+    [InlineData("GlobalBuffer.block_size=4294967296")]
+    [InlineData("GlobalBuffer.read_pj=1e400")]
+    [InlineData("GlobalBuffer.multiple_buffering=0.5")]
     public void ZeroBandwidthOrClockFromSetIsRefused(string set)
     {
         var (code, stdout, err) = Run("eval", "--arch", Arch03, "--workload", Prob03, "--mapping", Map03, "--ert", Ert03, "--set", set);

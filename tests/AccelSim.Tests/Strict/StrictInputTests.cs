@@ -312,6 +312,17 @@ public class StrictInputTests
         Assert.Contains("factors must be > 0", m.Problem);
     }
 
+    /// <summary>A level cannot both keep and bypass a tensor: the error points at the bypassed name.</summary>
+    [Fact]
+    public void KeepingAndBypassingOneTensorIsRefused()
+    {
+        var m = Assert.Throws<InputException>(() => MappingLoader.Parse(YNode.LoadText(
+            "mapping:\n  - level: DRAM\n  - level: Buffer\n    keep: [A, C]\n    bypass: [B, C]\n", "m.yaml")));
+        Assert.Equal("m.yaml:5:17: mapping[1].bypass[1]: tensor 'C' is both kept and bypassed at level Buffer; list it in one of keep or bypass", m.OneLine);
+        // Disjoint lists stay valid.
+        MappingLoader.Parse(YNode.LoadText("mapping:\n  - level: DRAM\n  - level: Buffer\n    keep: [A]\n    bypass: [B]\n", "m.yaml"));
+    }
+
     [Fact]
     public void ProblemWithANonPositiveDimensionIsRefused()
     {
