@@ -2,7 +2,7 @@
 """Groups the per-case log of FuzzCorpusTests (ACCELSIM_FUZZ_LOG=FILE) by cause, as Markdown on stdout.
 
     ACCELSIM_FUZZ_LOG=/tmp/fuzz.tsv dotnet test tests/AccelSim.Tests --filter "FullyQualifiedName~FuzzCorpus"
-    python3 tools/fuzz/summarize.py /tmp/fuzz.tsv > tests/fuzz/FAILURES-on-branch.md
+    python3 tools/fuzz/summarize.py /tmp/fuzz.tsv > /tmp/fuzz-failures.md
 """
 import json
 import os
