@@ -1,26 +1,17 @@
 using System.CommandLine;
-using AccelSim.Experiments.Sweeps;
-using AccelSim.Gpu;
+using AccelSim.Experiments.Engines;
 using AccelSim.Model;
 
 namespace AccelSim.Cli.Commands;
 
 /// <summary>
-/// `accelsim eval --arch A --workload W --mapping M [--einsum NAME] [--set k=v ...] [--json]`.
-/// The architecture file decides the engine: each <see cref="Engine"/> says whether it reads the spec; the first
-/// that does evaluates it. The spatial-array model is registered here; another engine (e.g. GPU specs) adds itself to
-/// <see cref="Engines"/> with its own options.
+/// `accelsim eval --arch A --workload W [--model M] [--set k=v ...] [--mapping F] [--json]`: one front door for every
+/// architecture under arch/. The architecture file decides the engine (<see cref="EvalEngines"/>: spatial arrays,
+/// GPU specs, the cascade study architectures, SpAtten), and every engine runs the same pipeline: bind W, apply the
+/// mapping for the target, price, report.
 /// </summary>
 public static class EvalCommand
 {
-    public sealed record Engine(string Name, Func<string, bool> Accepts, Func<ParseResult, EvalRequest, TextWriter, TextWriter, bool, int> Run);
-
-    public static readonly List<Engine> Engines = new()
-    {
-        new Engine("spatial", SpatialEvaluation.Accepts, RunSpatial),
-        new Engine("gpu", GpuEvaluation.Accepts, RunGpu),
-    };
-
     private static readonly Option<string?> Kernel = new("--kernel") { Description = "GPU kernel family for arch/gpu specs: standard, fa1, fa2, fa3, fa4, cudnn, triton, xformers, lean" };
     private static readonly Option<string?> Direction = new("--direction") { Description = "GPU: fwd (default), bwd or fwd+bwd" };
     private static readonly Option<string?> DType = new("--dtype") { Description = "GPU: data type (fp16, bf16, fp8); default from the workload's word_bits" };
@@ -29,7 +20,7 @@ public static class EvalCommand
     {
         var arch = new Option<string>("--arch") { Description = "Architecture YAML (AccelSim arch/*.yaml, or a Timeloop architecture)", Required = true };
         var workload = new Option<string>("--workload") { Description = "Problem YAML (AccelSim or Timeloop) or an Einsum workload cascade (workloads/**.yaml)", Required = true };
-        var mapping = new Option<string?>("--mapping") { Description = "Mapping YAML (AccelSim or Timeloop)" };
+        var mapping = new Option<string?>("--mapping") { Description = "Mapping YAML (AccelSim or Timeloop) for a spatial architecture" };
         var einsum = new Option<string?>("--einsum") { Description = "Which Einsum of a cascade to evaluate (e.g. QK)" };
         var set = new Option<string[]>("--set")
         {
@@ -41,77 +32,31 @@ public static class EvalCommand
         var ert = new Option<string?>("--ert") { Description = "Accelergy ERT (timeloop-*.ERT.yaml) giving energies for a Timeloop architecture" };
         var json = new Option<bool>("--json") { Description = "Print JSON: cycles, energy_pJ, utilization, and per level and tensor reads, fills, updates, capacity_used" };
         var command = new Command("eval",
-            "Evaluate one mapping of one Einsum on an architecture: cycles, utilisation, per-level occupancy and traffic, energy breakdown.\n" +
+            "Price a workload on any architecture under arch/; the architecture file picks the engine. A spatial or Timeloop architecture " +
+            "evaluates one Einsum with a loop-nest mapping (cycles, utilisation, per-level occupancy and traffic, energy breakdown); a GPU spec " +
+            "runs a kernel family (--kernel); a study architecture (arch/fusemax/*.yaml) applies its cascade mapping (binding, templates, " +
+            "schedule) to the workload given and prices the whole cascade; arch/spatten.yaml runs the workload's pruning: section on SpAtten.\n" +
             "Example: accelsim eval --arch arch/fusemax/hardware/fusemax-hardware.yaml --workload workloads/attention/attention-1pass.yaml --einsum QK " +
             "--mapping arch/mappings/fusemax-qk.yaml --json   # the mapping is written for the default seq_len=1024\n" +
             "Example: accelsim eval --arch arch/gpu/h100.yaml --workload workloads/attention/attention-1pass.yaml --kernel fa3 --set seq_len=8192   # GPU model\n" +
-            "Example: accelsim eval --arch arch/gpu/h100.yaml --workload workloads/attention/attention-1pass.yaml --kernel fa3 --set arch.hbm_tbps.value=4.8   # a GPU spec field");
+            "Example: accelsim eval --arch arch/gpu/h100.yaml --workload workloads/attention/attention-1pass.yaml --kernel fa3 --set arch.hbm_tbps.value=4.8   # a GPU spec field\n" +
+            "Example: accelsim eval --arch arch/fusemax/fusemax.yaml --workload workloads/attention/attention-1pass-prescaled.yaml " +
+            "--model workloads/models/bert-base.yaml --set seq_len=16384 --json   # cascade study architecture\n" +
+            "Example: accelsim eval --arch arch/spatten.yaml --workload workloads/attention/attention-3pass-pruned.yaml --model workloads/models/bert-base.yaml " +
+            "--set batch=1   # SpAtten, with the workload's pruning: section");
         foreach (var o in new Option[] { arch, workload, mapping, einsum, set, model, ert, json, Kernel, Direction, DType }) command.Options.Add(o);
         command.SetAction(parse =>
         {
             var request = new EvalRequest(parse.GetValue(arch)!, parse.GetValue(workload)!, parse.GetValue(mapping), parse.GetValue(einsum),
                 parse.GetValue(set) ?? Array.Empty<string>(), parse.GetValue(model), parse.GetValue(ert));
-            foreach (var engine in Engines)
-                if (engine.Accepts(request.ArchFile))
-                    return engine.Run(parse, request, stdout, stderr, parse.GetValue(json));
-            throw new Core.InputException(Core.SourceLocation.FileOnly(request.ArchFile), "architecture",
-                $"no engine reads this architecture (engines: {string.Join(", ", Engines.Select(e => e.Name))})");
+            var options = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var o in new[] { Kernel, Direction, DType })
+                if (parse.GetValue(o) is { } value) options[o.Name] = value;
+            var report = EvalEngines.Evaluate(new EvalInput(request, options));
+            foreach (var w in report.Warnings) stderr.WriteLine("warning: " + w);
+            stdout.Write(parse.GetValue(json) ? report.Json : report.Text);
+            return ExitCodes.Ok;
         });
         return command;
-    }
-
-    private static int RunSpatial(ParseResult parse, EvalRequest request, TextWriter stdout, TextWriter stderr, bool json)
-    {
-        var outcome = SpatialEvaluation.Run(request);
-        foreach (var w in outcome.Warnings) stderr.WriteLine("warning: " + w);
-        stdout.Write(json ? CostReportWriter.Json(outcome.Report, outcome.Notes) + "\n" : CostReportWriter.Text(outcome.Report, outcome.Notes));
-        return ExitCodes.Ok;
-    }
-
-    private static int RunGpu(ParseResult parse, EvalRequest request, TextWriter stdout, TextWriter stderr, bool json)
-    {
-        // A GPU spec's fields are YAML paths (arch.sm_count.value=100), edited in the file's text exactly as a sweep's
-        // arch.<path> is, so errors point into the spec; every other --set is a workload parameter.
-        var archSets = request.Sets.Where(SpatialEvaluation.IsArchitectureSetting).Select(GpuArchOverride).ToList();
-        var workloadSets = request.Sets.Where(s => !SpatialEvaluation.IsArchitectureSetting(s)).ToList();
-        var archDocument = archSets.Count == 0 ? null : SpecOverrideSet.Split(archSets).LoadArch(request.ArchFile);
-        var (kernel, direction, dtype) = (parse.GetValue(Kernel), parse.GetValue(Direction), parse.GetValue(DType));
-        CheckGpuOptions(request.ArchFile, archDocument, kernel, direction, dtype);
-        GpuReport report;
-        try
-        {
-            report = GpuEvaluation.Run(request.ArchFile, request.WorkloadFile, workloadSets, request.ModelFile, kernel, direction, dtype, archDocument);
-        }
-        catch (Core.InputException e) when (e.Location is null && e.Field is null)
-        {
-            // The kernel refuses the shape (FA3 at head_dim 3): the choice to change is --kernel (or the shape).
-            throw new Core.InputException(null, "--kernel", e.Problem, e);
-        }
-        stdout.Write(json ? GpuReportFormatter.ToJson(report) + "\n" : GpuReportFormatter.ToText(report));
-        return ExitCodes.Ok;
-    }
-
-    /// <summary>--kernel, --direction and --dtype are names: an unknown one is an error of that option, with a suggestion.</summary>
-    private static void CheckGpuOptions(string archFile, Core.YNode? archDocument, string? kernel, string? direction, string? dtype)
-    {
-        if (direction is not null && !Directions.TryParse(direction, out _))
-            throw new Core.InputException(null, "--direction",
-                $"unknown direction '{direction}'{Core.Suggest.DidYouMean(direction, ["fwd", "bwd", "fwd+bwd"])} (expected fwd, bwd or fwd+bwd)");
-        if (dtype is not null && !DataTypes.TryParse(dtype, out _))
-            throw new Core.InputException(null, "--dtype",
-                $"unknown dtype '{dtype}'{Core.Suggest.DidYouMean(dtype, ["fp16", "bf16", "fp8", "fp4"])} (expected fp16, bf16, fp8 or fp4)");
-        if (kernel is null) return;
-        var gpu = GpuSpecLoader.Parse(archDocument ?? Core.YNode.LoadFile(archFile));
-        var catalog = KernelCatalogLoader.LoadFile(gpu.KernelsFile);
-        try { catalog.Get(kernel); }
-        catch (Core.InputException e) { throw new Core.InputException(null, "--kernel", e.Problem, e); }
-    }
-
-    /// <summary>`arch.sm_count.value=100`, or the same path without `arch.` (a dotted name, as on spatial architectures).</summary>
-    private static SpecOverride GpuArchOverride(string assignment)
-    {
-        var adds = assignment.StartsWith('+');
-        var text = adds ? assignment[1..] : assignment;
-        return SpecOverride.Parse((adds ? "+" : "") + (text.StartsWith("arch.", StringComparison.Ordinal) ? text : "arch." + text));
     }
 }

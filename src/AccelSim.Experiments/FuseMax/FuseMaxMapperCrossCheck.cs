@@ -89,14 +89,15 @@ public static class FuseMaxMapperCrossCheck
         };
         var evaluator = FuseMaxStudy.Evaluator(archPath);
         var arch = evaluator.Architecture;
-        var report = evaluator.Evaluate(modelFile, overrides, attentionOnly: true);
+        var report = FuseMaxStudy.EvaluatePoint(archPath, modelFile, seqLen, null, workloadOverrides, attentionOnly: true);
         var cost = report.Attention.Einsum(einsum)
                    ?? throw new InputException(SourceLocation.FileOnly(archPath), "einsum",
                        $"the attention section has no Einsum '{einsum}' (has: {string.Join(", ", report.Attention.Einsums.Select(e => e.Einsum))})");
         var mapping = cost.ResolvedMapping!;
 
         // The same problem the cascade model priced: the section's workload bound the same way.
-        var cascade = evaluator.Bind(arch.Attention, WorkloadLoader.LoadModelParams(Path.GetFullPath(modelFile)), overrides);
+        var cascade = Engines.CascadeEngine.Bind(Engines.CascadeEngine.Spec(FuseMaxStudy.StudyWorkload(archPath)),
+            overrides, Engines.CascadeEngine.ModelParams(modelFile), onlyDeclared: true);
         var problem = EinsumProblem.From(cascade, cascade.FindEinsum(einsum)!).Shape;
         var hardware = arch.Hardware;
 

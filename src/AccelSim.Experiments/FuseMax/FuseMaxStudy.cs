@@ -1,6 +1,6 @@
-using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using AccelSim.Core;
+using AccelSim.Experiments.Engines;
 using AccelSim.Model.Cascade;
 
 namespace AccelSim.Experiments.FuseMax;
@@ -65,36 +65,45 @@ public static class FuseMaxStudy
     /// <summary>The paper's headline averages (abstract): attention 6.7x over FLAT at 79% of its energy; end to end 5.3x at 83%.</summary>
     public const double PaperAttentionSpeedup = 6.7, PaperAttentionEnergyShare = 0.79, PaperEndToEndSpeedup = 5.3, PaperEndToEndEnergyShare = 0.83;
 
-    private static readonly ConcurrentDictionary<string, CascadeEvaluator> Evaluators = new(StringComparer.Ordinal);
-
     /// <summary>Forgets the cached evaluators (benchmarks measure cold runs with it).</summary>
-    public static void ClearCache() => Evaluators.Clear();
+    public static void ClearCache() => CascadeEngine.ClearCache();
 
     public static string ArchPath(string root, string arch) => Path.Combine(root, "arch", "fusemax", arch + ".yaml");
 
     public static string ModelPath(string root, string file) => Path.Combine(root, "workloads", "models", file);
 
     /// <summary>A cached evaluator for an architecture file and hardware overrides.</summary>
-    public static CascadeEvaluator Evaluator(string archPath, IReadOnlyList<string>? hardwareOverrides = null)
-    {
-        var key = Path.GetFullPath(archPath) + "|" + string.Join(";", hardwareOverrides ?? []);
-        return Evaluators.GetOrAdd(key, _ => new CascadeEvaluator(CascadeArchitectureLoader.Load(archPath, hardwareOverrides)));
-    }
+    public static CascadeEvaluator Evaluator(string archPath, IReadOnlyList<string>? hardwareOverrides = null) =>
+        CascadeEngine.Evaluator(archPath, hardwareOverrides);
+
+    /// <summary>
+    /// The cascade the study prices on <paramref name="archPath"/>: the architecture's documented default
+    /// (`attention.workload:`, the 1-pass cascade on FuseMax's hardware, the 3-pass one on FLAT and unfused).
+    /// </summary>
+    public static string StudyWorkload(string archPath, IReadOnlyList<string>? hardwareOverrides = null) =>
+        Evaluator(archPath, hardwareOverrides).Architecture.Attention.WorkloadPath;
 
     /// <summary>
     /// Prices one point: an architecture file, a model shape file and a sequence length, with optional hardware
-    /// overrides (`L3.capacity_words=4194304`, `PE2D.mesh=128`) and workload parameter overrides. This is the entry
-    /// point a sweep engine calls per point; evaluators are cached per (file, overrides), so repeated points only bind
-    /// the workload and run the model.
+    /// overrides (`L3.capacity_words=4194304`, `PE2D.mesh=128`) and workload parameter overrides, through the cascade
+    /// engine's pipeline (<see cref="CascadeEngine"/>: bind the workload, apply the architecture's cascade mapping,
+    /// price). <paramref name="workloadFile"/> is the cascade (default <see cref="StudyWorkload"/>). Evaluators are
+    /// cached per (file, overrides), so repeated points only bind the workload and run the model.
     /// </summary>
     public static CascadeReport EvaluatePoint(string archPath, string modelFile, long seqLen,
-        IReadOnlyList<string>? hardwareOverrides = null, IReadOnlyDictionary<string, string>? workloadOverrides = null, bool attentionOnly = false)
+        IReadOnlyList<string>? hardwareOverrides = null, IReadOnlyDictionary<string, string>? workloadOverrides = null, bool attentionOnly = false,
+        string? workloadFile = null)
     {
         var overrides = new Dictionary<string, string>(workloadOverrides ?? new Dictionary<string, string>(), StringComparer.Ordinal)
         {
             ["seq_len"] = Invariant.Num(seqLen),
         };
-        return Evaluator(archPath, hardwareOverrides).Evaluate(modelFile, overrides, attentionOnly);
+        var evaluator = Evaluator(archPath, hardwareOverrides);
+        var model = CascadeEngine.ModelParams(modelFile);
+        // The overrides reach both sections; each binds the ones its workload declares.
+        var cascade = CascadeEngine.Bind(CascadeEngine.Spec(workloadFile ?? evaluator.Architecture.Attention.WorkloadPath), overrides, model,
+            onlyDeclared: true);
+        return CascadeEngine.Price(evaluator, cascade, attentionOnly ? null : new EndToEndInput(model, overrides));
     }
 
     /// <summary><see cref="EvaluatePoint"/> reduced to the sweep metrics.</summary>
@@ -110,9 +119,10 @@ public static class FuseMaxStudy
         foreach (var arch in archs ?? Architectures)
         {
             var path = ArchPath(root, arch);
+            var workload = StudyWorkload(path);
             foreach (var (model, file) in models ?? Models)
                 foreach (var n in lengths ?? SequenceLengths)
-                    result.Add(new StudyPoint(model, n, arch, EvaluatePoint(path, ModelPath(root, file), n)));
+                    result.Add(new StudyPoint(model, n, arch, EvaluatePoint(path, ModelPath(root, file), n, workloadFile: workload)));
         }
         return result;
     }

@@ -96,11 +96,15 @@ public sealed class FuseMaxPrunedEngine : DenseShapeEngine
     public const int ArrayRows = 256;
 
     private readonly CascadeEvaluator _evaluator;
+    private readonly WorkloadSpec _workload;
 
-    public FuseMaxPrunedEngine(string archPath, string name = "fusemax")
+    /// <param name="workloadFile">The dense cascade each pass runs as (default: the architecture's own, the 1-pass
+    /// cascade on a pre-scaled query); it must declare batch, heads, seq_len, kv_len, head_dim and tile.</param>
+    public FuseMaxPrunedEngine(string archPath, string name = "fusemax", string? workloadFile = null)
     {
         Name = name;
-        _evaluator = FuseMax.FuseMaxStudy.Evaluator(archPath);
+        _evaluator = Engines.CascadeEngine.Evaluator(archPath);
+        _workload = Engines.CascadeEngine.Spec(workloadFile ?? FuseMax.FuseMaxStudy.StudyWorkload(archPath));
     }
 
     public override string Name { get; }
@@ -130,7 +134,8 @@ public sealed class FuseMaxPrunedEngine : DenseShapeEngine
             ["head_dim"] = Invariant.Num(s.HeadDim),
             ["tile"] = Invariant.Num(KeyTile(s.Keys)),
         };
-        var a = _evaluator.Evaluate((ImmutableArray<ParamSource>?)null, overrides, attentionOnly: true).Attention;
+        var cascade = Engines.CascadeEngine.Bind(_workload, overrides, null);
+        var a = Engines.CascadeEngine.Price(_evaluator, cascade).Attention;
         return new EngineCost(a.LatencySeconds, a.EnergyPJ, a.TrafficBytes);
     }
 }

@@ -87,6 +87,26 @@ public sealed record SectionSpec(
     /// <summary>Every Einsum, tensor, rank and dimension name the section writes, with its position, so that names
     /// the bound cascade lacks are reported at their line (<see cref="CascadeNames.Check"/>).</summary>
     public ImmutableArray<NameReference> References { get; init; } = [];
+
+    /// <summary>Where `binding:` is written (an Einsum of the bound cascade that it leaves out is reported there).</summary>
+    public SourceLocation? BindingLocation { get; init; }
+
+    public string? BindingField { get; init; }
+}
+
+/// <summary>
+/// A study architecture's section (binding, templates, symbols, schedule) applied to a given cascade: the cascade
+/// mapping of that workload on this hardware. <see cref="Apply"/> checks that the mapping covers exactly the
+/// cascade's names, so the cascade priced is always the one given; the section's own `workload:` is only the
+/// default for callers that name none (`reproduce fusemax`, a sweep over model shapes).
+/// </summary>
+public sealed record CascadeMapping(SectionSpec Section, AccelSim.Einsum.Ir.Cascade Workload)
+{
+    public static CascadeMapping Apply(SectionSpec section, AccelSim.Einsum.Ir.Cascade workload)
+    {
+        CascadeNames.CheckMapping(section, workload);
+        return new CascadeMapping(section with { WorkloadPath = workload.File }, workload);
+    }
 }
 
 /// <summary>What a name in a cascade architecture must name in the bound cascade.</summary>

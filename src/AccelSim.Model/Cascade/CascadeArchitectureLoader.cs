@@ -246,7 +246,12 @@ public static class CascadeArchitectureLoader
 
         var schedule = ParseSchedule(s.Req("schedule"), arrays.Select(x => x.Name).ToHashSet(), refs);
         return new SectionSpec(key, workload, einsums, arrays.ToImmutable(), binding.ToImmutable(), buffer, budget, offchip, locations, spill,
-            symbols.ToImmutable(), templates.ToImmutable(), use.ToImmutable(), schedule, s.Location) { References = refs.ToImmutable() };
+            symbols.ToImmutable(), templates.ToImmutable(), use.ToImmutable(), schedule, s.Location)
+        {
+            References = refs.ToImmutable(),
+            BindingLocation = s.KeyLocation("binding"),
+            BindingField = bnode.Path,
+        };
     }
 
     private static MappingTemplate ParseTemplate(string name, YNode node, Architecture hardware, ImmutableArray<NameReference>.Builder refs)
@@ -379,5 +384,21 @@ public static class CascadeNames
             throw new InputException(r.Location, r.Field,
                 $"workload {cascade.Name} has no {what} '{r.Name}'{Suggest.DidYouMean(r.Name, candidates)} ({listed})");
         }
+    }
+
+    /// <summary>
+    /// The section as a mapping of <paramref name="cascade"/>: every name it writes is one of the cascade's
+    /// (<see cref="Check"/>), and every Einsum it prices (its `einsums:` list, else all of the cascade's) is bound to
+    /// an array. Either failure is one located line, so another cascade is never priced by a partial binding.
+    /// </summary>
+    public static void CheckMapping(SectionSpec section, AccelSim.Einsum.Ir.Cascade cascade)
+    {
+        Check(section, cascade);
+        var priced = section.Einsums ?? [.. cascade.Einsums.Select(e => e.Name)];
+        var unbound = priced.Where(n => !section.Binding.ContainsKey(n)).ToList();
+        if (unbound.Count == 0) return;
+        throw new InputException(section.BindingLocation ?? section.Location, section.BindingField ?? $"{section.Key}.binding",
+            $"workload {cascade.Name} has {(unbound.Count == 1 ? "an Einsum" : "Einsums")} the mapping binds to no array: " +
+            $"{string.Join(", ", unbound)} (bound: {string.Join(", ", section.Binding.Keys.Order(StringComparer.Ordinal))})");
     }
 }
