@@ -1,6 +1,7 @@
 using System.CommandLine;
 using AccelSim.Experiments.Sweeps;
 using AccelSim.Gpu;
+using AccelSim.Gpu.Generic;
 using AccelSim.Model;
 
 namespace AccelSim.Cli.Commands;
@@ -21,7 +22,7 @@ public static class EvalCommand
         new Engine("gpu", GpuEvaluation.Accepts, RunGpu),
     };
 
-    private static readonly Option<string?> Kernel = new("--kernel") { Description = "GPU kernel family for arch/gpu specs: standard, fa1, fa2, fa3, fa4, cudnn, triton, xformers, lean" };
+    private static readonly Option<string?> Kernel = new("--kernel") { Description = "GPU kernel family for arch/gpu specs: standard, fa1, fa2, fa3, fa4, cudnn, triton, xformers, lean, or generic (any cascade, priced from its own Einsums)" };
     private static readonly Option<string?> Direction = new("--direction") { Description = "GPU: fwd (default), bwd or fwd+bwd" };
     private static readonly Option<string?> DType = new("--dtype") { Description = "GPU: data type (fp16, bf16, fp8); default from the workload's word_bits" };
 
@@ -45,7 +46,8 @@ public static class EvalCommand
             "Example: accelsim eval --arch arch/fusemax/hardware/fusemax-hardware.yaml --workload workloads/attention/attention-1pass.yaml --einsum QK " +
             "--mapping arch/mappings/fusemax-qk.yaml --json   # the mapping is written for the default seq_len=1024\n" +
             "Example: accelsim eval --arch arch/gpu/h100.yaml --workload workloads/attention/attention-1pass.yaml --kernel fa3 --set seq_len=8192   # GPU model\n" +
-            "Example: accelsim eval --arch arch/gpu/h100.yaml --workload workloads/attention/attention-1pass.yaml --kernel fa3 --set arch.hbm_tbps.value=4.8   # a GPU spec field");
+            "Example: accelsim eval --arch arch/gpu/h100.yaml --workload workloads/attention/attention-1pass.yaml --kernel fa3 --set arch.hbm_tbps.value=4.8   # a GPU spec field\n" +
+            "Example: accelsim eval --arch arch/gpu/h100.yaml --workload workloads/layers/transformer-layer.yaml --kernel generic   # any cascade: fused groups of its own Einsums");
         foreach (var o in new Option[] { arch, workload, mapping, einsum, set, model, ert, json, Kernel, Direction, DType }) command.Options.Add(o);
         command.SetAction(parse =>
         {
@@ -75,6 +77,13 @@ public static class EvalCommand
         var archSets = request.Sets.Where(SpatialEvaluation.IsArchitectureSetting).Select(GpuArchOverride).ToList();
         var workloadSets = request.Sets.Where(s => !SpatialEvaluation.IsArchitectureSetting(s)).ToList();
         var archDocument = archSets.Count == 0 ? null : SpecOverrideSet.Split(archSets).LoadArch(request.ArchFile);
+        if (GenericKernel.Matches(parse.GetValue(Kernel)))
+        {
+            var generic = GenericEvaluation.Run(request.ArchFile, request.WorkloadFile, workloadSets, request.ModelFile,
+                parse.GetValue(Direction), parse.GetValue(DType), archDocument);
+            stdout.Write(json ? GenericReportFormatter.ToJson(generic) + "\n" : GenericReportFormatter.ToText(generic));
+            return ExitCodes.Ok;
+        }
         var report = GpuEvaluation.Run(request.ArchFile, request.WorkloadFile, workloadSets, request.ModelFile,
             parse.GetValue(Kernel), parse.GetValue(Direction), parse.GetValue(DType), archDocument);
         stdout.Write(json ? GpuReportFormatter.ToJson(report) + "\n" : GpuReportFormatter.ToText(report));
