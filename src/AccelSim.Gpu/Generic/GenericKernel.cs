@@ -151,7 +151,6 @@ public static class GenericKernel
                 if (i < j && cost.ParallelRanks.IsEmpty) break; // growing a group only removes parallel ranks
                 if (i < j && !cost.Fits) continue;
                 var total = best[i] + cost.Seconds;
-                if (Environment.GetEnvironmentVariable("GENERIC_DEBUG") is not null) Console.Error.WriteLine($"[{i}..{j}] {cost.Seconds*1e6:F1}us fits={cost.Fits} P={string.Join(',',cost.ParallelRanks)} tile={string.Join(',',cost.Tile.Select(kv=>kv.Key+kv.Value))} bound={cost.Bottleneck} total={total*1e6:F1}");
                 if (total < best[j + 1])
                 {
                     best[j + 1] = total;

@@ -27,7 +27,9 @@ public static class GenericReportFormatter
             var c = g.Cost;
             var tile = c.Tile.Count == 0 ? "none" : string.Join(" ", c.Tile.Select(kv => $"{kv.Key}={kv.Value}"));
             sb.Append(Invariant.Culture, $"  group {g.Index}      {string.Join(", ", g.Einsums)}: {Invariant.Sig(c.Seconds * 1e3)} ms, {Invariant.Sig(c.Ctas)} CTAs (tile {tile}");
-            if (c.CarriedRanks.Length > 0) sb.Append(Invariant.Culture, $"; loop over {string.Join(", ", c.CarriedRanks)}");
+            var loops = c.CarriedRanks.Select(r => r + " (recurrence)").ToList();
+            if (c.StreamedRank is { } streamed) loops.Add($"{streamed} in chunks of {c.StreamChunk}");
+            if (loops.Count > 0) sb.Append(Invariant.Culture, $"; loop over {string.Join(", ", loops)}");
             sb.Append(Invariant.Culture, $"), {Invariant.Grouped(c.FootprintBytes)} B on chip per CTA, bound by {c.Bottleneck}\n");
             sb.Append("               on chip: ").Append(c.OnChip.Length == 0 ? "-" : string.Join(", ", c.OnChip))
               .Append("; reads ").Append(c.Reads.Length == 0 ? "-" : string.Join(", ", c.Reads))
@@ -77,7 +79,8 @@ public static class GenericReportFormatter
                 w.WriteString("name", g.Name);
                 Strings(w, "einsums", g.Einsums);
                 Strings(w, "parallel_ranks", c.ParallelRanks);
-                Strings(w, "loop_ranks", c.CarriedRanks);
+                Strings(w, "loop_ranks", c.StreamedRank is null ? c.CarriedRanks : c.CarriedRanks.Add(c.StreamedRank));
+                if (c.StreamedRank is not null) w.WriteNumber("stream_chunk", c.StreamChunk!.Value);
                 w.WriteStartObject("tile");
                 foreach (var (rank, t) in c.Tile) w.WriteNumber(rank, t);
                 w.WriteEndObject();

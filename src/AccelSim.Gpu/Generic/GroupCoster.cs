@@ -8,6 +8,8 @@ public sealed record GroupCost(
     ImmutableArray<int> Members,
     ImmutableArray<string> ParallelRanks,
     ImmutableArray<string> CarriedRanks,
+    string? StreamedRank,
+    long? StreamChunk,
     ImmutableSortedDictionary<string, long> Tile,
     double Ctas,
     long FootprintBytes,
@@ -43,6 +45,9 @@ internal sealed class GroupCoster
 
     /// <summary>Tensor-core instruction shape: mma.m16n8k16 (PTX ISA, warp-level MMA): 16 rows by 8 columns.</summary>
     private const int MmaRows = 16, MmaColumns = 8;
+
+    /// <summary>The MMA's reduction depth (k16 for 16-bit inputs): a streamed loop advances at least this many elements per step.</summary>
+    private const long MmaDepth = 16;
 
     private readonly GpuSpec gpu;
     private readonly Cascade cascade;
@@ -125,9 +130,30 @@ internal sealed class GroupCoster
             }
         var parallelRanks = parallel.Order(StringComparer.Ordinal).ToImmutableArray();
 
-        // Pass level along each carried rank: the number of complete traversals a member must wait for.
+        // The kernel's sequential loop: the carried ranks, plus optionally one rank a member reduces, streamed in
+        // chunks with its reduction kept on chip as a running value. The cheapest choice is kept.
+        var loops = es.SelectMany(e => e.ReduceVariables.Select(v => RankOf(e, v)))
+            .Where(r => !parallel.Contains(r) && !carried.Contains(r)).Distinct().Order(StringComparer.Ordinal);
+        GroupCost? best = null;
+        foreach (var loop in loops.Prepend(null))
+        {
+            var cost = CostWithLoop(members, set, sizes, carried, parallel, parallelRanks, loop);
+            if (best is null || (cost.Fits && !best.Fits) || (cost.Fits == best.Fits && cost.Seconds < best.Seconds)) best = cost;
+        }
+        return best!;
+    }
+
+    private GroupCost CostWithLoop(IReadOnlyList<int> members, HashSet<int> set, Dictionary<string, long> sizes,
+        HashSet<string> carried, HashSet<string> parallel, ImmutableArray<string> parallelRanks, string? loop)
+    {
+        var sequential = new HashSet<string>(carried, StringComparer.Ordinal);
+        if (loop is not null) sequential.Add(loop);
+        // Ranks whose tile or chunk the search chooses: the parallel ranks, then the streamed loop rank.
+        var tiledRanks = loop is null ? parallelRanks : parallelRanks.Add(loop);
+
+        // Pass level along each sequential rank: the number of complete traversals a member must wait for.
         var level = new Dictionary<string, Dictionary<int, int>>(StringComparer.Ordinal);
-        foreach (var rank in carried)
+        foreach (var rank in sequential)
         {
             var lv = new Dictionary<int, int>();
             foreach (var i in members)
@@ -169,9 +195,9 @@ internal sealed class GroupCoster
             }
             else if (inside) onChip.Add(t.Name);
             if (inside || (outside && e.Reduce is not null))
-                held.Add(HeldSlice(i, e, t, readers.Where(set.Contains).ToList(), parallel, carried, level));
+                held.Add(HeldSlice(i, e, t, readers.Where(set.Contains).ToList(), parallel, carried, loop, level));
             else if (outside)
-                staged.Add(Staging(e, e.Output, parallel, carried));
+                staged.Add(Staging(e, e.Output, parallel, carried, loop));
         }
 
         var externals = new Dictionary<string, ExternalRead>(StringComparer.Ordinal);
@@ -189,7 +215,7 @@ internal sealed class GroupCoster
                 var unused = parallelRanks.Where(r => !access.Indices.Any(x => UsesRank(e, x, r))).ToImmutableArray();
                 var read = new ExternalRead(t.Name, touched, unused, work[i].Density);
                 if (!externals.TryGetValue(t.Name, out var known) || Rereads(read) > Rereads(known)) externals[t.Name] = read;
-                if (stagedInputs.Add(t.Name)) staged.Add(Staging(e, access, parallel, carried));
+                if (stagedInputs.Add(t.Name)) staged.Add(Staging(e, access, parallel, carried, loop));
             }
         }
         double Rereads(ExternalRead r) => r.UnusedParallel.Aggregate(1.0, (a, rank) => a * sizes[rank]) * r.Density;
@@ -200,21 +226,21 @@ internal sealed class GroupCoster
         var fp32Ops = members.Sum(i => work[i].Fp32Ops);
 
         // Everything the tile changes, as products over indices of the parallel ranks.
-        int[] Indices(IEnumerable<string> ranks) => [.. ranks.Select(r => parallelRanks.IndexOf(r))];
+        int[] Indices(IEnumerable<string> ranks) => [.. ranks.Select(r => tiledRanks.IndexOf(r))];
         var onChipTerms = held.Select(h => new Term(h.FixedElements * h.WordBytes, Indices(h.TiledRanks)))
             .Concat(staged.Select(x => new Term(x.Fixed * x.WordBytes, Indices(x.Tiled)))).ToArray();
         var readTerms = externals.Values.Select(x => new Read(x.Bytes, Indices(x.UnusedParallel), x.Density)).ToArray();
-        var mmaTerms = members.Where(i => work[i].Matmul).Select(i => MmaTerm(cascade.Einsums[i], work[i], parallelRanks, carried)).ToArray();
+        var mmaTerms = members.Where(i => work[i].Matmul).Select(i => MmaTerm(cascade.Einsums[i], work[i], tiledRanks, carried)).ToArray();
         var pricing = new Pricing(parallelRanks.Select(r => (double)sizes[r]).ToArray(), onChipTerms, readTerms, mmaTerms,
             writeBytes, tensorMacs, mufuOps, fp32Ops);
 
         // Tile search over the parallel ranks: the fastest tile whose on-chip footprint fits.
-        var choices = parallelRanks.Select(r => TileChoices(sizes[r])).ToArray();
-        var tile = new double[parallelRanks.Length];
+        var choices = tiledRanks.Select(r => r == loop ? TileChoices(sizes[r], MmaDepth) : TileChoices(sizes[r])).ToArray();
+        var tile = new double[tiledRanks.Length];
         Priced? best = null, smallest = null;
         void Search(int k)
         {
-            if (k == parallelRanks.Length)
+            if (k == tiledRanks.Length)
             {
                 var footprint = pricing.Footprint(tile);
                 var fits = footprint <= Budget;
@@ -235,17 +261,17 @@ internal sealed class GroupCoster
         var chosen = best ?? smallest!;
         var tileByRank = parallelRanks.Select((r, k) => KeyValuePair.Create(r, (long)chosen.Tile[k]))
             .ToImmutableSortedDictionary(StringComparer.Ordinal);
-        return new GroupCost([.. members], parallelRanks, [.. carried.Order(StringComparer.Ordinal)],
-            tileByRank, chosen.Ctas, (long)Math.Ceiling(chosen.Footprint), best is not null, chosen.Seconds, chosen.Compute,
+        return new GroupCost([.. members], parallelRanks, [.. carried.Order(StringComparer.Ordinal)], loop,
+            loop is null ? null : (long)chosen.Tile[^1], tileByRank, chosen.Ctas, (long)Math.Ceiling(chosen.Footprint), best is not null, chosen.Seconds, chosen.Compute,
             chosen.Bottleneck, chosen.Resources, chosen.Hbm, chosen.L2, chosen.Smem, [.. onChip],
             [.. externals.Keys.Order(StringComparer.Ordinal)], [.. writes], tensorMacs, chosen.ExecutedMacs, mufuOps, fp32Ops);
     }
 
-    /// <summary>Powers of two up to <see cref="MaxTile"/> (and the rank's own size when it is smaller).</summary>
-    internal static IReadOnlyList<long> TileChoices(long size)
+    /// <summary>Powers of two from <paramref name="least"/> up to <see cref="MaxTile"/> (and the rank's own size when it is smaller).</summary>
+    internal static IReadOnlyList<long> TileChoices(long size, long least = 1)
     {
         var list = new List<long>();
-        for (long t = 1; t <= Math.Min(size, MaxTile); t *= 2) list.Add(t);
+        for (long t = Math.Min(least, size); t <= Math.Min(size, MaxTile); t *= 2) list.Add(t);
         if (size <= MaxTile && !list.Contains(size)) list.Add(size);
         return list;
     }
@@ -255,7 +281,7 @@ internal sealed class GroupCoster
     /// along a carried rank every reader in the group uses in the same pass, and the whole extent along other ranks.
     /// </summary>
     private Held HeldSlice(int index, ExtendedEinsum e, TensorDef t, List<int> readers, HashSet<string> parallel,
-        HashSet<string> carried, Dictionary<string, Dictionary<int, int>> level)
+        HashSet<string> carried, string? loop, Dictionary<string, Dictionary<int, int>> level)
     {
         double fixedElements = 1;
         var tiled = ImmutableArray.CreateBuilder<string>();
@@ -268,6 +294,11 @@ internal sealed class GroupCoster
             {
                 var rank = RankOf(e, idx.Terms[0].Variable);
                 if (parallel.Contains(rank))
+                {
+                    tiled.Add(rank);
+                    continue;
+                }
+                if (rank == loop && Streamable(index, t.Name, d, rank, readers, level[rank]))
                 {
                     tiled.Add(rank);
                     continue;
@@ -305,7 +336,7 @@ internal sealed class GroupCoster
     /// one step along carried ranks, and one <see cref="StagingChunk"/> across the ranks it reduces.
     /// </summary>
     private (double Fixed, ImmutableArray<string> Tiled, double WordBytes) Staging(ExtendedEinsum e, TensorAccess access,
-        HashSet<string> parallel, HashSet<string> carried)
+        HashSet<string> parallel, HashSet<string> carried, string? loop)
     {
         var tiled = new HashSet<string>(StringComparer.Ordinal);
         var outputs = e.OutputVariables.ToHashSet();
@@ -313,7 +344,7 @@ internal sealed class GroupCoster
         foreach (var v in EinsumWork.Variables(access))
         {
             var rank = RankOf(e, v);
-            if (parallel.Contains(rank)) tiled.Add(rank);
+            if (parallel.Contains(rank) || rank == loop) tiled.Add(rank);
             else if (carried.Contains(rank)) continue;
             else if (outputs.Contains(v)) whole *= e.Iteration[v].Size;
             else reduced *= e.Iteration[v].Size;
@@ -351,7 +382,7 @@ internal sealed class GroupCoster
         public double Blocks(int rank, double[] tile) => Math.Ceiling(Sizes[rank] / tile[rank]);
     }
 
-    private Mma MmaTerm(ExtendedEinsum e, EinsumWork w, ImmutableArray<string> parallelRanks, HashSet<string> carried)
+    private Mma MmaTerm(ExtendedEinsum e, EinsumWork w, ImmutableArray<string> tiledRanks, HashSet<string> carried)
     {
         var body = (BinaryBound)e.Body;
         var a = EinsumWork.Variables(e.Inputs[((ReadExpr)body.Left).Input]);
@@ -364,7 +395,7 @@ internal sealed class GroupCoster
             foreach (var v in vars)
             {
                 var rank = e.Iteration[v].Rank;
-                var k = parallelRanks.IndexOf(rank);
+                var k = tiledRanks.IndexOf(rank);
                 if (k >= 0) ranks.Add(k);
                 else if (!carried.Contains(rank)) fixedPart *= e.Iteration[v].Size;
             }
@@ -380,7 +411,7 @@ internal sealed class GroupCoster
     private Priced Price(Pricing p, double[] tile, double footprint)
     {
         double ctas = 1;
-        for (var r = 0; r < tile.Length; r++) ctas *= p.Blocks(r, tile);
+        for (var r = 0; r < p.Sizes.Length; r++) ctas *= p.Blocks(r, tile);
 
         double hbmReads = 0, l2Reads = 0;
         foreach (var x in p.Reads)
