@@ -254,6 +254,10 @@ internal sealed class GroupCoster
             foreach (var c in choices[k])
             {
                 tile[k] = c;
+                // The footprint grows with every tile: once it overflows with the later ranks at their smallest
+                // tile, larger choices here overflow too.
+                for (var j = k + 1; j < tile.Length; j++) tile[j] = choices[j][0];
+                if (smallest is not null && pricing.Footprint(tile) > Budget) break;
                 Search(k + 1);
             }
         }

@@ -200,6 +200,37 @@ public class GenericKernelTests
     }
 
     [Fact]
+    public void NoShapeOrMaskExceedsPeakOrFullUtilisation()
+    {
+        var cases = new List<(string File, string[] Sets)>();
+        foreach (var seq in new[] { 1, 100, 4096, 32768 })
+            foreach (var causal in new[] { "false", "true" })
+                foreach (var headDim in new[] { 64, 256 })
+                    cases.Add(("attention-1pass.yaml", [$"seq_len={seq}", $"causal={causal}", $"head_dim={headDim}"]));
+        foreach (var density in new[] { "0.05", "1" })
+            cases.Add(("block-sparse-3pass.yaml", [$"density={density}"]));
+        foreach (var window in new[] { 1, 300 })
+            foreach (var causal in new[] { "false", "true" })
+                cases.Add(("sliding-window-1pass.yaml", [$"window={window}", $"causal={causal}"]));
+        foreach (var spec in new[] { "a100.yaml", "h100.yaml" })
+        {
+            var gpu = GpuSpecLoader.LoadFile(RepoPaths.Of("arch", "gpu", spec));
+            foreach (var (file, sets) in cases)
+            {
+                var cascade = WorkloadLoader.Load(Attention(file), WorkloadLoader.ParseOverrides(sets));
+                var r = GenericKernel.Evaluate(gpu, cascade);
+                var what = $"{spec} {file} {string.Join(" ", sets)}";
+                Assert.True(r.LatencySeconds > 0 && double.IsFinite(r.LatencySeconds), what);
+                Assert.True(r.Tflops <= r.PeakTflops, what);
+                Assert.True(2 * r.Groups.Sum(g => (double)g.Cost.TensorMacs) / r.LatencySeconds / 1e12 <= r.TensorPeakTflops, what);
+                Assert.All(r.Resources, u => Assert.InRange(u.Utilization, 0, 1));
+                Assert.All(r.Resources, u => Assert.True(u.BusySeconds <= r.LatencySeconds * (1 + 1e-12), what + " " + u.Resource));
+                Assert.True(double.IsFinite(r.EnergyJoules) && r.EnergyJoules > 0, what);
+            }
+        }
+    }
+
+    [Fact]
     public void TextOutputNamesTheKernelAndTheGroups()
     {
         var (code, output, err) = Cli("eval", "--arch", H100, "--workload", Attention("attention-3pass.yaml"), "--kernel", "generic");
