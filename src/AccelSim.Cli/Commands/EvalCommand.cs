@@ -12,7 +12,7 @@ namespace AccelSim.Cli.Commands;
 /// </summary>
 public static class EvalCommand
 {
-    private static readonly Option<string?> Kernel = new("--kernel") { Description = "GPU kernel family for arch/gpu specs: standard, fa1, fa2, fa3, fa4, cudnn, triton, xformers, lean" };
+    private static readonly Option<string?> Kernel = new("--kernel") { Description = "GPU kernel family for arch/gpu specs: standard, fa1, fa2, fa3, fa4, cudnn, triton, xformers, lean, or generic (any cascade, priced from its own Einsums)" };
     private static readonly Option<string?> Direction = new("--direction") { Description = "GPU: fwd (default), bwd or fwd+bwd" };
     private static readonly Option<string?> DType = new("--dtype") { Description = "GPU: data type (fp16, bf16, fp8); default from the workload's word_bits" };
 
@@ -40,6 +40,7 @@ public static class EvalCommand
             "--mapping arch/mappings/fusemax-qk.yaml --json   # the mapping is written for the default seq_len=1024\n" +
             "Example: accelsim eval --arch arch/gpu/h100.yaml --workload workloads/attention/attention-1pass.yaml --kernel fa3 --set seq_len=8192   # GPU model\n" +
             "Example: accelsim eval --arch arch/gpu/h100.yaml --workload workloads/attention/attention-1pass.yaml --kernel fa3 --set arch.hbm_tbps.value=4.8   # a GPU spec field\n" +
+            "Example: accelsim eval --arch arch/gpu/h100.yaml --workload workloads/layers/transformer-layer.yaml --kernel generic   # any cascade: fused groups of its own Einsums\n" +
             "Example: accelsim eval --arch arch/fusemax/fusemax.yaml --workload workloads/attention/attention-1pass-prescaled.yaml " +
             "--model workloads/models/bert-base.yaml --set seq_len=16384 --json   # cascade study architecture\n" +
             "Example: accelsim eval --arch arch/spatten.yaml --workload workloads/attention/attention-3pass-pruned.yaml --model workloads/models/bert-base.yaml " +

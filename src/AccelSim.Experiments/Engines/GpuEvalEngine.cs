@@ -1,6 +1,7 @@
 using AccelSim.Core;
 using AccelSim.Experiments.Sweeps;
 using AccelSim.Gpu;
+using AccelSim.Gpu.Generic;
 using AccelSim.Model;
 
 namespace AccelSim.Experiments.Engines;
@@ -23,6 +24,11 @@ public sealed class GpuEvalEngine : IEvalEngine
         var workloadSets = request.Sets.Where(s => !SpatialEvaluation.IsArchitectureSetting(s)).ToList();
         var archDocument = archSets.Count == 0 ? null : SpecOverrideSet.Split(archSets).LoadArch(request.ArchFile);
         var (kernel, direction, dtype) = (input.Option("--kernel"), input.Option("--direction"), input.Option("--dtype"));
+        if (GenericKernel.Matches(kernel))
+        {
+            var generic = GenericEvaluation.Run(request.ArchFile, request.WorkloadFile, workloadSets, request.ModelFile, direction, dtype, archDocument);
+            return new EngineReport(Name, GenericReportFormatter.ToText(generic), GenericReportFormatter.ToJson(generic) + "\n", []);
+        }
         CheckOptions(request.ArchFile, archDocument, kernel, direction, dtype);
         var report = GpuEvaluation.Run(request.ArchFile, request.WorkloadFile, workloadSets, request.ModelFile,
             kernel, direction, dtype, archDocument);
