@@ -23,7 +23,7 @@ public enum CascadeForm
 /// </summary>
 public sealed record BoundAttention(
     Cascade Cascade,
-    CascadeReport Analysis,
+    Lazy<CascadeReport> Counts,
     AttentionShape? Shape,
     string? ScoreEinsum,
     int KeyPasses,
@@ -32,6 +32,9 @@ public sealed record BoundAttention(
     string? NotSoftmax,
     string? MaskProblem)
 {
+    /// <summary>What `analyze` reports for the cascade (counted on first use: a refusal needs no counts).</summary>
+    public CascadeReport Analysis => Counts.Value;
+
     /// <summary>MACs the cascade requires (mask-aware, as `analyze` counts them).</summary>
     public long Macs => Analysis.TotalOps.Mac;
 
@@ -48,7 +51,7 @@ public sealed record BoundAttention(
         switch (kernel.Implements.Cascade)
         {
             case CascadeForm.OnlineSoftmax when KeyPasses != 1:
-                var cause = Analysis.PassesOver(key)?.Causes.FirstOrDefault();
+                var cause = PassAnalysis.ForRank(Cascade, Cascade.Rank(key))?.Causes.FirstOrDefault();
                 return $"{k} implements 1-pass softmax attention with online rescaling, but the cascade makes {KeyPasses} passes over key rank {key}" +
                        (cause is null ? "" : $" ({cause.Tensor} is complete only after pass {cause.Pass - 1} and {cause.NeededBy} needs it)");
             case CascadeForm.MaterialisedSoftmax when KeyPasses == 1:
@@ -58,14 +61,14 @@ public sealed record BoundAttention(
         if (MaskProblem is { } mp) return $"kernel {k} cannot skip the mask of Einsum {ScoreEinsum}: {mp}";
         foreach (var kind in Shape!.Mask.Kinds)
             if (!kernel.Implements.Masks.Contains(kind))
-                return $"kernel {k} cannot skip {(kind == MaskKinds.Block ? "blockmask" : kind)} tiles (Einsum {ScoreEinsum}: {Cascade.FindEinsum(ScoreEinsum!)!.Filter?.Format(_ => "?") ?? ""})";
+                return $"kernel {k} cannot skip {(kind == MaskKinds.Block ? "blockmask" : kind)} tiles (Einsum {ScoreEinsum} keeps {Shape.Mask}; it skips {(kernel.Implements.Masks.IsEmpty ? "none" : string.Join(", ", kernel.Implements.Masks))})";
         return null;
     }
 
     /// <summary>Reads <paramref name="cascade"/> as attention. Input errors in the shape (e.g. heads not a multiple of kv_heads) are thrown.</summary>
     public static BoundAttention Of(Cascade cascade, DataType dtype16 = DataType.Bf16)
     {
-        var analysis = CascadeAnalyzer.Analyze(cascade);
+        var analysis = new Lazy<CascadeReport>(() => CascadeAnalyzer.Analyze(cascade));
         BoundAttention Refuse(string why) => new(cascade, analysis, null, null, 0, null, why, null, null);
         if (cascade.Attention is not { } a)
             return Refuse("the workload has no `attention:` section naming its query, key, value and output tensors and their ranks");
@@ -74,16 +77,17 @@ public sealed record BoundAttention(
 
         var shape = reader.Shape(dtype16);
         var (score, notSoftmax) = reader.Structure();
-        var passes = analysis.PassesOver(a.KeyRank)?.Passes ?? 1;
+        var passes = PassAnalysis.ForRank(cascade, cascade.Rank(a.KeyRank))?.Passes ?? 1;
         string? maskProblem = null;
         if (score is not null && notSoftmax is null)
         {
+            var analysisOf = analysis;
             var (mask, problem) = reader.Mask(score);
             maskProblem = problem;
             if (mask is not null)
             {
                 // The mask read from the filter must give exactly analyze's count of the score Einsum's points.
-                var expected = analysis.Einsum(score.Name).Points;
+                var expected = analysisOf.Value.Einsum(score.Name).Points;
                 var contracted = score.ReduceVariables.Aggregate(1L, (p, v) => p * score.Iteration[v].Size);
                 var counted = (double)mask.Total() * shape.Batch * shape.Heads * contracted;
                 if (counted != expected)

@@ -42,9 +42,13 @@ public static class GpuEvaluation
     /// price it. What the kernel cannot run is a property of the workload: it is located at <paramref name="workloadFile"/>.
     /// </summary>
     public static GpuReport Price(GpuSpec gpu, KernelFamily family, AccelSim.Einsum.Ir.Cascade cascade, Direction direction,
+        DataType? dtype, string workloadFile) =>
+        Price(gpu, family, BoundAttention.Of(cascade), direction, dtype, workloadFile);
+
+    /// <summary>The same for a cascade already read as attention (one reading serves every GPU and family).</summary>
+    public static GpuReport Price(GpuSpec gpu, KernelFamily family, BoundAttention attention, Direction direction,
         DataType? dtype, string workloadFile)
     {
-        var attention = BoundAttention.Of(cascade);
         var where = SourceLocation.FileOnly(workloadFile);
         if (attention.Mismatch(family) is { } mismatch) throw new InputException(where, "--kernel " + family.Name, mismatch);
         var shape = attention.Shape! with { Direction = direction, DType = dtype ?? attention.Shape.DType };

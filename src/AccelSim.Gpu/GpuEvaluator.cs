@@ -118,8 +118,12 @@ public static class GpuEvaluator
         var shape = attention.Shape! with { Direction = direction, DType = dtype ?? attention.Shape.DType };
         var report = Evaluate(gpu, shape, kernel);
         var flops = attention.ForwardFlops * direction.FlopMultiplier();
+        // MACs of the cascade beyond QK^T and PV (the 2-pass cascade's rescaled sum of tile denominators) run in the
+        // softmax kernels: executed, though not on the tensor cores the models price.
+        var otherFlops = Math.Max(0, flops - report.CountedFlops);
         return report with
         {
+            ExecutedFlops = report.ExecutedFlops + otherFlops,
             Workload = attention.Cascade.Name,
             CascadeOps = attention.Analysis.TotalOps,
             Flops = flops,

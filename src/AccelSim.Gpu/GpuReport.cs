@@ -56,7 +56,7 @@ public sealed record GpuReport
     public required double Flops { get; init; }
     /// <summary>The model's own count of the required FLOPs: the visible pairs inside the tiles it visits.</summary>
     public double CountedFlops { get; init; }
-    /// <summary>Tensor-core FLOPs executed: visited tiles (or the dense S) computed whole.</summary>
+    /// <summary>FLOPs executed: visited tiles (or the dense S) computed whole, plus any other MACs of the cascade.</summary>
     public double ExecutedFlops { get; init; }
     /// <summary>The cascade priced, when the call came from one.</summary>
     public string? Workload { get; init; }
