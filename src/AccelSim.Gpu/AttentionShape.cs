@@ -31,78 +31,30 @@ public sealed record AttentionShape(
 
     public int GroupSize => Heads / KvHeads;
 
+    /// <summary>
+    /// The scored (query, key) pairs when they come from a cascade (band and block masks read from its score Einsum);
+    /// null: the pairs <see cref="Causal"/> and <see cref="Window"/> describe.
+    /// </summary>
+    public ScoreMask? ExplicitMask { get; init; }
+
+    /// <summary>The scored (query, key) pairs of one head, in the IR's definition (see <see cref="ScoreMask"/>).</summary>
+    public ScoreMask Mask => ExplicitMask ?? ScoreMask.Of(QueryLen, KvLen, Causal, Window);
+
     /// <summary>Unmasked (query, key) pairs for one head: the score elements the FLOP count is based on.</summary>
-    public double ScoreElementsPerHead()
-    {
-        if (!Causal && Window is null) return (double)QueryLen * KvLen;
-        double total = 0;
-        // Closed form per row would need care with the window; rows are at most a few hundred thousand.
-        var offset = KvLen - QueryLen; // bottom-right alignment
-        if (QueryLen <= 1 << 20)
-        {
-            for (long q = 0; q < QueryLen; q++)
-            {
-                var hi = Causal ? Math.Min(KvLen, Math.Max(0, q + offset + 1)) : KvLen;
-                var lo = Window is { } w ? Math.Max(0, (Causal ? hi : Math.Min(KvLen, q + offset + 1)) - w) : 0;
-                total += Math.Max(0, hi - lo);
-            }
-            return total;
-        }
-        return Causal ? (double)QueryLen * KvLen / 2 : (double)QueryLen * KvLen;
-    }
+    public double ScoreElementsPerHead() => Mask.Total();
 
     /// <summary>
     /// FLOPs credited to the call, following the FlashAttention papers: 2·(d + dv) per unmasked score element
     /// (QKᵀ and PV), causal counting only unmasked elements, backward = 2.5 × forward.
     /// </summary>
-    public double Flops() =>
-        2.0 * (HeadDim + ValueDim) * ScoreElementsPerHead() * Batch * Heads * Direction.FlopMultiplier();
+    public double Flops() => ForwardFlops() * Direction.FlopMultiplier();
 
     public double ForwardFlops() => 2.0 * (HeadDim + ValueDim) * ScoreElementsPerHead() * Batch * Heads;
 
     public override string ToString() =>
         $"b={Batch} h={Heads} kvh={KvHeads} q={QueryLen} kv={KvLen} d={HeadDim} dv={ValueDim} " +
-        $"causal={(Causal ? "yes" : "no")}{(Window is { } w ? $" window={w}" : "")} {DType.Name()} {Direction.Name()}";
-
-    /// <summary>
-    /// The attention call described by a bound Einsum workload (workloads/attention/*.yaml): its parameters
-    /// batch, heads, kv_heads (default heads), seq_len, kv_len, head_dim, value_dim, causal (non-zero = true),
-    /// window (0 = none) and word_bits (16 -> <paramref name="dtype16"/>, 8 -> fp8, 4 -> fp4).
-    /// Parameters that are not attention parameters (tile, scale, ...) are ignored.
-    /// </summary>
-    public static AttentionShape FromWorkload(AccelSim.Einsum.Ir.Cascade workload, Direction direction = Direction.Forward,
-        DataType dtype16 = DataType.Bf16)
-    {
-        var p = workload.Parameters;
-        object? Get(string key) => p.TryGetValue(key, out var v) ? v : null;
-        if (Get("heads") is null || Get("seq_len") is null || Get("head_dim") is null)
-            throw new InputException(SourceLocation.FileOnly(workload.File), null,
-                $"workload {workload.Name} is not an attention workload for the GPU model (needs params heads, seq_len, head_dim)");
-        var bits = p.TryGetValue("word_bits", out var wb) ? (int)wb : workload.WordBits;
-        var dtype = bits switch { <= 4 => DataType.Fp4, <= 8 => DataType.Fp8, _ => dtype16 };
-        var named = new Dictionary<string, object?>
-        {
-            ["batch"] = Get("batch") ?? 1.0,
-            ["heads"] = Get("heads"),
-            ["kv_heads"] = Get("kv_heads"),
-            ["seq_len"] = Get("seq_len"),
-            ["kv_len"] = Get("kv_len"),
-            ["head_dim"] = Get("head_dim"),
-            ["value_dim"] = Get("value_dim"),
-            ["causal"] = p.TryGetValue("causal", out var c) && c != 0 ? "true" : "false",
-            ["window"] = p.TryGetValue("window", out var w) && w > 0 ? w : null,
-            ["dtype"] = dtype.Name(),
-            ["direction"] = direction.Name(),
-        };
-        try
-        {
-            return FromParameters(named.Where(kv => kv.Value is not null).ToDictionary(kv => kv.Key, kv => kv.Value));
-        }
-        catch (InputException e)
-        {
-            throw new InputException(SourceLocation.FileOnly(workload.File), e.Field, e.Problem);
-        }
-    }
+        $"causal={(Causal ? "yes" : "no")}{(Window is { } w ? $" window={w}" : "")}" +
+        $"{(ExplicitMask is { IsDense: false } m ? $" mask: {m}" : "")} {DType.Name()} {Direction.Name()}";
 
     private static readonly string[] KnownKeys =
     [

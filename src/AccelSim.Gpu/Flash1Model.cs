@@ -40,7 +40,6 @@ internal static class Flash1Model
         long units = (long)s.Batch * s.Heads;
         int steps = (int)Math.Ceiling(s.QueryLen / (double)br);
         int kBlocks = (int)Math.Ceiling(s.KvLen / (double)bc);
-        long offset = s.KvLen - s.QueryLen;
         var splits = Math.Min(steps, ForwardSplits(units, gpu.SmCount, c, MaxForwardSplits));
         var stepsPerSplit = (int)Math.Ceiling(steps / (double)splits);
         splits = (int)Math.Ceiling(steps / (double)stepsPerSplit);
@@ -65,32 +64,28 @@ internal static class Flash1Model
         // Each key block: K and V are loaded into registers (latency + transfer) before the first step can start.
         var keyBlockPrologue = latencyCycles + bc * (d + dv) * e / l2PerSm;
 
+        var mask = s.Mask;
         var durations = new List<double>();
-        double visits = 0, masked = 0, reuseBytes = 0, l2Bytes = 0;
+        double visits = 0, masked = 0, reuseBytes = 0, l2Bytes = 0, counted = 0;
         for (int sp = 0; sp < splits; sp++)
         {
             int first = sp * stepsPerSplit, end = Math.Min(steps, first + stepsPerSplit);
             double cycles = 0;
             for (int j = 0; j < kBlocks; j++)
             {
-                int begin = first;
-                if (s.Causal) begin = Math.Max(first, (int)Math.Max(0, (j * (long)bc - offset) / br));
-                if (begin >= end) continue;
-                int n = end - begin;
-                // Steps whose rows see only part of the key block (the diagonal band).
-                int m = 0;
-                if (s.Causal)
-                    for (int i = begin; i < end; i++)
-                        if (i * (long)br + offset < (j + 1L) * bc - 1) m++; else break;
+                long k0 = j * (long)bc, k1 = Math.Min(s.KvLen, k0 + bc) - 1;
+                var (n, m, c1) = VisitingSteps(mask, first, end, br, k0, k1, bc);
+                if (n == 0) continue;
                 cycles += keyBlockPrologue + n * stepCycles + m * maskExtra;
                 visits += n;
                 masked += m;
+                counted += c1;
                 l2Bytes += bc * (d + dv) * e;
             }
             // Per step: how many key blocks it visits decides how often its accumulator round-trips.
             for (int i = first; i < end; i++)
             {
-                var v = s.Causal ? Math.Min(kBlocks, (int)((i * (long)br + br - 1 + offset) / bc) + 1) : kBlocks;
+                var v = VisitedKeyBlocks(mask, i, br, bc, kBlocks);
                 if (v <= 0) continue;
                 var o = v == 1 ? br * dv * e : oFirst + (v - 2) * oMiddle + oLast;
                 var stepBytes = v * qStep + o + (2.0 * v - 1) * br * 4;
@@ -100,7 +95,7 @@ internal static class Flash1Model
             durations.Add(cycles + EpilogueCycles(gpu));
         }
         var makespan = FlashModel.Schedule(durations, units, slots, 0);
-        visits *= units; masked *= units; reuseBytes *= units; l2Bytes *= units;
+        visits *= units; masked *= units; reuseBytes *= units; l2Bytes *= units; counted *= units;
 
         // The running CTAs sweep their query rows once per key block: Q, the FP32 accumulator and the statistics of
         // all those rows are the working set that decides whether the round trips stay in L2.
@@ -125,7 +120,11 @@ internal static class Flash1Model
         var bottleneck = FlashModel.Bottleneck(kernelSeconds, l2Seconds, hbmSeconds, bound);
         var ctas = units * splits;
         return new PhaseReport(k.Name + " fwd", seconds, s.ForwardFlops(), ctas, ctas / (double)slots, tile, bottleneck,
-            FlashModel.Traffic(hbmBytes, l2Bytes, smemBytes, 0), resources);
+            FlashModel.Traffic(hbmBytes, l2Bytes, smemBytes, 0), resources)
+        {
+            CountedFlops = 2.0 * (d + dv) * counted,
+            ExecutedFlops = 2.0 * br * bc * (d + dv) * visits,
+        };
     }
 
     public static PhaseReport Backward(GpuSpec gpu, KernelFamily k, AttentionShape s, List<string> notes, out CtaFootprint footprint)
@@ -141,7 +140,6 @@ internal static class Flash1Model
         long units = (long)s.Batch * s.Heads;
         int steps = (int)Math.Ceiling(s.QueryLen / (double)br);
         int kBlocks = (int)Math.Ceiling(s.KvLen / (double)bc);
-        long offset = s.KvLen - s.QueryLen;
         var parallel = BackwardSplitsKeys(units, gpu.SmCount, c, s.KvLen, bc, s.Causal) && kBlocks > 1;
         notes.Add(parallel
             ? "FlashAttention-1 backward: one CTA per key block, FP32 atomic dQ (num_splits_heuristic_bwd)"
@@ -163,10 +161,12 @@ internal static class Flash1Model
         var keyBlockEpilogue = 2.0 * bc * (d + dv) * 4 / gpu.SmemBytesPerClkPerSm + bc * (d + dv) * e / l2PerSm;
 
         var work = new int[kBlocks];
+        double counted = 0;
         for (int j = 0; j < kBlocks; j++)
         {
-            var begin = s.Causal ? (int)Math.Max(0, (j * (long)bc - offset) / br) : 0;
-            work[j] = Math.Max(0, steps - begin);
+            long k0 = j * (long)bc, k1 = Math.Min(s.KvLen, k0 + bc) - 1;
+            (work[j], _, var c1) = VisitingSteps(s.Mask, 0, steps, br, k0, k1, bc);
+            counted += c1;
         }
         long visits = work.Sum(x => (long)x);
         var blockCycles = work.Select(x => keyBlockPrologue + x * stepCycles + keyBlockEpilogue).ToList();
@@ -211,7 +211,11 @@ internal static class Flash1Model
         var resources = FlashModel.TileResources(gpu, clock, seconds, units * visits, cost, 0, smemBytes, l2Seconds, hbmSeconds);
         var bottleneck = FlashModel.Bottleneck(kernelSeconds, l2Seconds, hbmSeconds, bound);
         return new PhaseReport(k.Name + " bwd", seconds, 2.5 * s.ForwardFlops(), launched, launched / (double)slots, tile,
-            bottleneck, FlashModel.Traffic(hbmBytes, l2Bytes, smemBytes, 0), resources);
+            bottleneck, FlashModel.Traffic(hbmBytes, l2Bytes, smemBytes, 0), resources)
+        {
+            CountedFlops = 2.5 * 2.0 * (d + dv) * counted * units,
+            ExecutedFlops = 2.0 * br * bc * (3 * d + 2 * dv) * visits * units,
+        };
     }
 
     /// <summary>
@@ -248,6 +252,48 @@ internal static class Flash1Model
                    + br * (d + dv) * e;      // next Q and dO committed to shared memory
         }
         return new IterationCost(tensor, elements / gpu.MufuExp2PerClkPerSm, alu / gpu.Fp32LanesPerSm, smem, globalBytesPerStep, 0);
+    }
+
+    /// <summary>
+    /// The 16-row query steps in [first, end) that visit key block [k0, k1]: from the step of the first query that
+    /// sees one of its keys to that of the last (less steps with no visible pair under a block mask); how many of them
+    /// see only part of the block (masked; a dense mask has none: the kernel masks only causal tiles); and the visible
+    /// pairs inside them.
+    /// </summary>
+    internal static (int Steps, int Masked, long Counted) VisitingSteps(ScoreMask mask, int first, int end, int br, long k0, long k1, int bc)
+    {
+        if (mask.BandEmpty) return (0, 0, 0);
+        long begin = mask.MaxOffset is { } hi ? Math.Max(first, Math.Max(0, k0 - hi) / br) : first;
+        long stop = mask.MinOffset is { } lo ? Math.Min(end, (Math.Min(mask.QueryLen, k1 - lo + 1) + br - 1) / br) : end;
+        if (begin >= stop) return (0, 0, 0);
+        int steps = 0, masked = 0;
+        long counted = 0;
+        for (var i = begin; i < stop; i++)
+        {
+            var n = mask.Count(i * br, i * br + br - 1, k0, k1);
+            if (n == 0 && mask.Blocks is not null) continue;
+            steps++;
+            counted += n;
+            var rows = Math.Min(br, mask.QueryLen - i * br);
+            if (!mask.IsDense && n < rows * (long)bc) masked++;
+        }
+        return (steps, masked, counted);
+    }
+
+    /// <summary>Key blocks of Bc keys that query step <paramref name="step"/> visits.</summary>
+    internal static int VisitedKeyBlocks(ScoreMask mask, long step, int br, int bc, int kBlocks)
+    {
+        if (mask.BandEmpty) return 0;
+        long q0 = step * br, q1 = q0 + br - 1;
+        if (mask.Blocks is null)
+        {
+            long lo = mask.Lo(Math.Min(q0, mask.QueryLen - 1)), hi = mask.HiExclusive(q1);
+            return hi <= lo ? 0 : (int)Math.Min(kBlocks, (hi - 1) / bc - lo / bc + 1);
+        }
+        var visited = 0;
+        for (long j = 0; j < kBlocks; j++)
+            if (mask.Count(q0, q1, j * bc, j * bc + bc - 1) > 0) visited++;
+        return visited;
     }
 
     private static double EpilogueCycles(GpuSpec gpu) => gpu.MemoryLatencySeconds * gpu.ClockHz;

@@ -34,24 +34,15 @@ internal static class FlashModel
         long units = (long)s.Batch * s.Heads / pack;
         int qBlocks = (int)Math.Ceiling(rowsPerUnit / (double)br);
 
-        // Key tiles visited by each query block (causal / window skipping).
+        // Key tiles visited by each query block: those holding at least one visible (query, key) pair of the mask.
+        var mask = s.Mask;
         var blockWork = new CtaWork[qBlocks];
-        long offset = s.KvLen - s.QueryLen;
+        long countedPerUnit = 0;
         for (int i = 0; i < qBlocks; i++)
         {
             long r0 = (long)i * br, r1 = Math.Min(rowsPerUnit, r0 + br) - 1;
-            long q0 = r0 / pack, q1 = r1 / pack;
-            long hiMin = s.Causal ? Math.Clamp(q0 + offset + 1, 0, s.KvLen) : s.KvLen;
-            long hiMax = s.Causal ? Math.Clamp(q1 + offset + 1, 0, s.KvLen) : s.KvLen;
-            long loMin = s.Window is { } win ? Math.Max(0, hiMin - win) : 0;
-            long loMax = s.Window is { } win2 ? Math.Max(0, hiMax - win2) : 0;
-            if (hiMax <= loMin) { blockWork[i] = new CtaWork(0, 0); continue; }
-            long firstBlock = loMin / bc, endBlock = (hiMax + bc - 1) / bc;
-            var iterations = (int)(endBlock - firstBlock);
-            long fullEnd = hiMin / bc;                      // tiles before this index are unmasked for every row
-            long fullStart = (loMax + bc - 1) / bc;
-            var masked = (int)Math.Clamp(iterations - Math.Max(0, fullEnd - Math.Max(firstBlock, fullStart)), 0, iterations);
-            blockWork[i] = new CtaWork(iterations, masked);
+            (blockWork[i], var counted) = VisitedKeyTiles(mask, r0, r1, pack, bc);
+            countedPerUnit += counted;
         }
 
         // Split-KV (Flash-Decoding heuristic of FA2) or stream-K (Lean Attention) when there are too few CTAs.
@@ -148,7 +139,47 @@ internal static class FlashModel
         var bottleneck = Bottleneck(kernelSeconds, l2Seconds, hbmSeconds, bound);
         var traffic = Traffic(hbmBytes, l2Bytes, smemBytes, totalIterations * cost.TmemBytes);
         return new PhaseReport(k.Name + " fwd", seconds, s.ForwardFlops(), ctaCount,
-            ctaCount / (double)slots, tile, bottleneck, traffic, resources);
+            ctaCount / (double)slots, tile, bottleneck, traffic, resources)
+        {
+            CountedFlops = 2.0 * (d + dv) * countedPerUnit * units,
+            ExecutedFlops = 2.0 * br * bc * (d + dv) * totalIterations,
+        };
+    }
+
+    /// <summary>
+    /// The key tiles a block of (packed) query rows [r0, r1] visits: every Bc-wide tile with at least one visible pair;
+    /// a visited tile is masked (pays the mask on the FP32 pipes) unless every row sees all Bc keys of it. Also returns
+    /// the visible pairs inside the visited tiles, which must be all of the block's visible pairs.
+    /// </summary>
+    internal static (CtaWork Work, long Counted) VisitedKeyTiles(ScoreMask mask, long r0, long r1, int pack, int bc)
+    {
+        long q0 = r0 / pack, q1 = r1 / pack;
+        long rows = r1 - r0 + 1;
+        long loMin = mask.Lo(q0), hiMax = mask.HiExclusive(q1);
+        if (mask.BandEmpty || hiMax <= loMin) return (new CtaWork(0, 0), 0);
+        long firstBlock = loMin / bc, endBlock = (hiMax + bc - 1) / bc;
+        if (mask.Blocks is null)
+        {
+            // The band's rows are contiguous key ranges moving right with the query: tiles between the first row's
+            // start and the last row's end are all visited; those inside every row's range are unmasked.
+            var iterations = (int)(endBlock - firstBlock);
+            long fullEnd = mask.HiExclusive(q0) / bc;
+            long fullStart = (mask.Lo(q1) + bc - 1) / bc;
+            var masked = (int)Math.Clamp(iterations - Math.Max(0, fullEnd - Math.Max(firstBlock, fullStart)), 0, iterations);
+            var counted = mask.PackedCount(r0, r1, pack, firstBlock * bc, endBlock * bc - 1);
+            return (new CtaWork(iterations, masked), counted);
+        }
+        int visited = 0, partial = 0;
+        long total = 0;
+        for (var j = firstBlock; j < endBlock; j++)
+        {
+            var n = mask.PackedCount(r0, r1, pack, j * bc, j * bc + bc - 1);
+            if (n == 0) continue;
+            visited++;
+            if (n < rows * bc) partial++;
+            total += n;
+        }
+        return (new CtaWork(visited, partial), total);
     }
 
     public static PhaseReport Backward(GpuSpec gpu, KernelFamily k, AttentionShape s, List<string> notes, out CtaFootprint footprint)
@@ -187,14 +218,13 @@ internal static class FlashModel
 
         long units = (long)s.Batch * s.Heads;
         int kBlocks = (int)Math.Ceiling(s.KvLen / (double)bc);
-        long offset = s.KvLen - s.QueryLen;
         var work = new int[kBlocks];
+        long countedPerUnit = 0;
         for (int j = 0; j < kBlocks; j++)
         {
             long k0 = (long)j * bc, k1 = Math.Min(s.KvLen, k0 + bc) - 1;
-            long qStart = s.Causal ? Math.Max(0, k0 - offset) : 0;         // first query that sees key k0
-            long qEnd = s.Window is { } win ? Math.Min(s.QueryLen, k1 - offset + win) : s.QueryLen;
-            work[j] = qEnd <= qStart ? 0 : (int)((qEnd + br - 1) / br - qStart / br);
+            (work[j], var counted) = VisitedQueryBlocks(s.Mask, s.QueryLen, k0, k1, br);
+            countedPerUnit += counted;
         }
 
         // dQ: bytes of global traffic per (key block, query block) iteration, and how they are combined.
@@ -275,7 +305,36 @@ internal static class FlashModel
         var bottleneck = Bottleneck(kernelSeconds, l2Seconds, hbmSeconds, bound);
         var traffic = Traffic(hbmMain + preBytes + postBytes, l2Bytes, smemBytes, totalIterations * cost.TmemBytes);
         return new PhaseReport(k.Name + " bwd", seconds, 2.5 * s.ForwardFlops(), launched, launched / (double)slots,
-            tile, bottleneck, traffic, resources);
+            tile, bottleneck, traffic, resources)
+        {
+            CountedFlops = 2.5 * 2.0 * (d + dv) * countedPerUnit * units,
+            ExecutedFlops = 2.0 * br * bc * (3 * d + 2 * dv) * totalIterations,
+        };
+    }
+
+    /// <summary>
+    /// The query blocks of Br rows that visit key block [k0, k1] (backward: a CTA owns the key block): from the block of
+    /// the first query that sees one of its keys to that of the last, less blocks with no visible pair; and the visible
+    /// pairs inside them.
+    /// </summary>
+    internal static (int Blocks, long Counted) VisitedQueryBlocks(ScoreMask mask, long queryLen, long k0, long k1, int br)
+    {
+        if (mask.BandEmpty) return (0, 0);
+        long qStart = mask.MaxOffset is { } hi ? Math.Max(0, k0 - hi) : 0;
+        long qEnd = mask.MinOffset is { } lo ? Math.Min(queryLen, k1 - lo + 1) : queryLen;
+        if (qEnd <= qStart) return (0, 0);
+        long first = qStart / br, end = (qEnd + br - 1) / br;
+        if (mask.Blocks is null) return ((int)(end - first), mask.Count(first * br, end * br - 1, k0, k1));
+        int visited = 0;
+        long total = 0;
+        for (var i = first; i < end; i++)
+        {
+            var n = mask.Count(i * br, i * br + br - 1, k0, k1);
+            if (n == 0) continue;
+            visited++;
+            total += n;
+        }
+        return (visited, total);
     }
 
     /// <summary>Tensor rate a family's MMA instruction class reaches on this GPU, FLOP/clk/SM.</summary>

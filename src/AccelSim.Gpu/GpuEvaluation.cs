@@ -29,16 +29,31 @@ public static class GpuEvaluation
         if (kernel is null)
             throw new InputException(SourceLocation.FileOnly(archFile), "--kernel",
                 "a GPU architecture needs --kernel (e.g. fa2, fa3, fa4, cudnn, standard, lean)");
-        var cascade = WorkloadLoader.Load(workloadFile, WorkloadLoader.ParseOverrides(sets), modelFile);
         var dir = direction is null ? Direction.Forward : OfOption("--direction", () => Directions.Parse(direction));
-        var shape = AttentionShape.FromWorkload(cascade, dir);
-        if (dtype is not null) shape = shape with { DType = OfOption("--dtype", () => DataTypes.Parse(dtype)) };
+        DataType? type = dtype is null ? null : OfOption("--dtype", () => DataTypes.Parse(dtype));
         var gpu = GpuSpecLoader.Parse(archDocument ?? YNode.LoadFile(archFile));
         var family = OfOption("--kernel", () => KernelCatalogLoader.LoadFile(gpu.KernelsFile).Get(kernel));
-        // What the kernel cannot run is a property of the workload the user gave: locate it there.
-        if (GpuEvaluator.Unsupported(gpu, family, shape) is { } why)
-            throw new InputException(SourceLocation.FileOnly(workloadFile), "--kernel " + family.Name, why);
-        return GpuEvaluator.Evaluate(gpu, shape, family);
+        var cascade = WorkloadLoader.Load(workloadFile, WorkloadLoader.ParseOverrides(sets), modelFile);
+        return Price(gpu, family, cascade, dir, type, workloadFile);
+    }
+
+    /// <summary>
+    /// The GPU pipeline for one bound cascade: read it as attention, check that the family implements its structure,
+    /// price it. What the kernel cannot run is a property of the workload: it is located at <paramref name="workloadFile"/>.
+    /// </summary>
+    public static GpuReport Price(GpuSpec gpu, KernelFamily family, AccelSim.Einsum.Ir.Cascade cascade, Direction direction,
+        DataType? dtype, string workloadFile) =>
+        Price(gpu, family, BoundAttention.Of(cascade), direction, dtype, workloadFile);
+
+    /// <summary>The same for a cascade already read as attention (one reading serves every GPU and family).</summary>
+    public static GpuReport Price(GpuSpec gpu, KernelFamily family, BoundAttention attention, Direction direction,
+        DataType? dtype, string workloadFile)
+    {
+        var where = SourceLocation.FileOnly(workloadFile);
+        if (attention.Mismatch(family) is { } mismatch) throw new InputException(where, "--kernel " + family.Name, mismatch);
+        var shape = attention.Shape! with { Direction = direction, DType = dtype ?? attention.Shape.DType };
+        if (GpuEvaluator.Unsupported(gpu, family, shape) is { } why) throw new InputException(where, "--kernel " + family.Name, why);
+        return GpuEvaluator.Evaluate(gpu, attention, family, direction, dtype);
     }
 
     /// <summary>Names the command-line option an unlocated problem came from.</summary>

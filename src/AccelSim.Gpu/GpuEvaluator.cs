@@ -66,7 +66,7 @@ public static class GpuEvaluator
         }
 
         var seconds = phases.Sum(p => p.Seconds);
-        var flops = shape.Flops();
+        var flops = phases.Sum(p => p.Flops);
         var peak = gpu.PeakTensorFlops(shape.DType);
         var traffic = phases.SelectMany(p => p.TrafficBytes)
             .GroupBy(kv => kv.Key)
@@ -90,6 +90,8 @@ public static class GpuEvaluator
             Cycles = (long)Math.Round(seconds * gpu.ClockHz),
             ClockHz = gpu.ClockHz,
             Flops = flops,
+            CountedFlops = phases.Sum(p => p.CountedFlops),
+            ExecutedFlops = phases.Sum(p => p.ExecutedFlops),
             Tflops = flops / seconds / 1e12,
             PeakTflops = peak / 1e12,
             TrafficBytes = traffic,
@@ -101,6 +103,31 @@ public static class GpuEvaluator
             EnergyJoules = watts * seconds,
             EnergyMethod = EnergyMethodDescription,
             Notes = [.. notes.Distinct()],
+        };
+    }
+
+    /// <summary>
+    /// Prices a bound cascade: refused (with why) unless <paramref name="kernel"/> implements its structure; the shape
+    /// and mask come from the cascade, `flops` is 2 x the MACs it requires (x 2.5 for the backward, as FlashAttention
+    /// counts) and its op counts by kind are reported with it.
+    /// </summary>
+    public static GpuReport Evaluate(GpuSpec gpu, BoundAttention attention, KernelFamily kernel, Direction direction = Direction.Forward,
+        DataType? dtype = null)
+    {
+        if (attention.Mismatch(kernel) is { } why) throw new InputException(why);
+        var shape = attention.Shape! with { Direction = direction, DType = dtype ?? attention.Shape.DType };
+        var report = Evaluate(gpu, shape, kernel);
+        var flops = attention.ForwardFlops * direction.FlopMultiplier();
+        // MACs of the cascade beyond QK^T and PV (the 2-pass cascade's rescaled sum of tile denominators) run in the
+        // softmax kernels: executed, though not on the tensor cores the models price.
+        var otherFlops = Math.Max(0, flops - report.CountedFlops);
+        return report with
+        {
+            ExecutedFlops = report.ExecutedFlops + otherFlops,
+            Workload = attention.Cascade.Name,
+            CascadeOps = attention.Analysis.TotalOps,
+            Flops = flops,
+            Tflops = flops / report.LatencySeconds / 1e12,
         };
     }
 

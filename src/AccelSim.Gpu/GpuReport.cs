@@ -27,7 +27,17 @@ public sealed record PhaseReport(
     string Name, double Seconds, double Flops, long Ctas, double Waves,
     TileConfig? Tile, string Bottleneck,
     ImmutableSortedDictionary<string, double> TrafficBytes,
-    ImmutableArray<ResourceUse> Resources);
+    ImmutableArray<ResourceUse> Resources)
+{
+    /// <summary>
+    /// FLOPs (same convention as <see cref="Flops"/>) of the visible (query, key) pairs inside the tiles the kernel
+    /// visits: equal to the required FLOPs exactly when tile skipping never drops a visible pair.
+    /// </summary>
+    public double CountedFlops { get; init; }
+
+    /// <summary>Tensor-core FLOPs the kernel executes: every visited tile (or the dense S) computed whole.</summary>
+    public double ExecutedFlops { get; init; }
+}
 
 /// <summary>The prediction for one attention call on one GPU with one kernel family. Immutable.</summary>
 public sealed record GpuReport
@@ -39,8 +49,19 @@ public sealed record GpuReport
     public required double LatencySeconds { get; init; }
     public required long Cycles { get; init; }
     public required double ClockHz { get; init; }
-    /// <summary>FLOPs credited (FlashAttention convention: causal counts unmasked elements, bwd = 2.5 x fwd).</summary>
+    /// <summary>
+    /// FLOPs required (FlashAttention convention, generalised: 2 x the MACs of the cascade, masks counted exactly as
+    /// `analyze` counts them; bwd = 2.5 x fwd). Throughput and utilisation are this over the latency.
+    /// </summary>
     public required double Flops { get; init; }
+    /// <summary>The model's own count of the required FLOPs: the visible pairs inside the tiles it visits.</summary>
+    public double CountedFlops { get; init; }
+    /// <summary>FLOPs executed: visited tiles (or the dense S) computed whole, plus any other MACs of the cascade.</summary>
+    public double ExecutedFlops { get; init; }
+    /// <summary>The cascade priced, when the call came from one.</summary>
+    public string? Workload { get; init; }
+    /// <summary>Operations of the forward cascade by kind (as `analyze` counts them), when the call came from one.</summary>
+    public AccelSim.Einsum.Ir.OpCounts? CascadeOps { get; init; }
     public required double Tflops { get; init; }
     public required double PeakTflops { get; init; }
     public double PercentOfPeak => PeakTflops > 0 ? 100 * Tflops / PeakTflops : 0;

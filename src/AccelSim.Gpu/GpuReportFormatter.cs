@@ -17,6 +17,9 @@ public static class GpuReportFormatter
         sb.Append(Invariant.Culture, $"  shape        {r.Shape}\n");
         if (r.Tile is { } t) sb.Append(Invariant.Culture, $"  tile         Br={t.BlockRows} Bc={t.BlockKeys} warps={t.Warps}\n");
         sb.Append(Invariant.Culture, $"  latency      {Invariant.Sig(r.LatencySeconds * 1e3)} ms ({Invariant.Grouped(r.Cycles)} cycles at {Invariant.Sig(r.ClockHz / 1e6)} MHz)\n");
+        sb.Append(Invariant.Culture, $"  work         {Invariant.Sig(r.Flops / 1e9)} GFLOP required (2 x MACs{(r.Shape.Direction == Direction.Forward ? "" : "; bwd = 2.5 x fwd")}), {Invariant.Sig(r.ExecutedFlops / 1e9)} GFLOP executed on the tensor cores\n");
+        if (r.CascadeOps is { } ops)
+            sb.Append("  cascade ops  ").Append(string.Join(", ", OpKinds(ops).Select(kv => $"{kv.Key} {Invariant.Grouped(kv.Value)}"))).Append(" (forward, as analyze counts them)\n");
         sb.Append(Invariant.Culture, $"  throughput   {Invariant.Sig(r.Tflops)} TFLOP/s = {r.PercentOfPeak.ToString("0.0", Invariant.Culture)}% of {Invariant.Sig(r.PeakTflops)} TFLOP/s dense peak\n");
         sb.Append(Invariant.Culture, $"  bottleneck   {r.Bottleneck}\n");
         sb.Append("  traffic      ").Append(string.Join(", ", r.TrafficBytes.Select(kv => $"{kv.Key} {Invariant.Sig(kv.Value / 1e9)} GB"))).Append('\n');
@@ -29,6 +32,9 @@ public static class GpuReportFormatter
         foreach (var n in r.Notes) sb.Append("  note         ").Append(n).Append('\n');
         return sb.ToString();
     }
+
+    private static IEnumerable<KeyValuePair<string, long>> OpKinds(AccelSim.Einsum.Ir.OpCounts ops) =>
+        AccelSim.Einsum.Ir.OpCounts.Kinds.Select(k => new KeyValuePair<string, long>(k.ToString().ToLowerInvariant(), ops[k]));
 
     public static string ToJson(GpuReport r)
     {
@@ -45,14 +51,23 @@ public static class GpuReportFormatter
             w.WriteNumber("seq_len", s.QueryLen); w.WriteNumber("kv_len", s.KvLen); w.WriteNumber("head_dim", s.HeadDim);
             w.WriteNumber("value_dim", s.ValueDim); w.WriteBoolean("causal", s.Causal);
             if (s.Window is { } win) w.WriteNumber("window", win); else w.WriteNull("window");
+            w.WriteString("mask", s.Mask.ToString());
             w.WriteString("dtype", s.DType.Name()); w.WriteString("direction", s.Direction.Name());
             w.WriteEndObject();
+            if (r.Workload is not null) w.WriteString("workload", r.Workload);
             w.WriteNumber("cycles", r.Cycles);
             w.WriteNumber("latency_s", r.LatencySeconds);
             w.WriteNumber("energy_pJ", r.EnergyJoules * 1e12);
             w.WriteString("energy_method", r.EnergyMethod);
             w.WriteNumber("utilization", r.Utilization);
             w.WriteNumber("flops", r.Flops);
+            w.WriteNumber("executed_flops", r.ExecutedFlops);
+            if (r.CascadeOps is { } ops)
+            {
+                w.WriteStartObject("ops");
+                foreach (var (kind, count) in OpKinds(ops)) w.WriteNumber(kind, count);
+                w.WriteEndObject();
+            }
             w.WriteNumber("tflops", r.Tflops);
             w.WriteNumber("percent_of_peak", r.PercentOfPeak);
             w.WriteString("bottleneck", r.Bottleneck);

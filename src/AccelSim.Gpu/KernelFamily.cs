@@ -139,6 +139,13 @@ public sealed record HeadDimSupport(int Max, int MultipleOf, int Fp8MultipleOf, 
     }
 }
 
+/// <summary>
+/// The cascade structure a kernel family implements (kernels.yaml `implements`): how it normalises (softmax: online
+/// in one pass, or materialised), which masks it skips tiles of (causal, window, block; a materialised kernel applies
+/// them to the full S), and where that is documented.
+/// </summary>
+public sealed record KernelImplements(CascadeForm Cascade, ImmutableArray<string> Masks, string Source);
+
 /// <summary>An attention kernel family from arch/gpu/kernels.yaml.</summary>
 public sealed record KernelFamily
 {
@@ -149,6 +156,7 @@ public sealed record KernelFamily
     public required string Source { get; init; }
     public required ImmutableArray<GpuArchitecture> Architectures { get; init; }
     public required ImmutableArray<DataType> DataTypes { get; init; }
+    public required KernelImplements Implements { get; init; }
 
     // Unfused
     public ExplainedFactor? GemmEfficiency { get; init; }
@@ -228,7 +236,8 @@ public static class KernelCatalogLoader
         node.ExpectOnlyKeys("name", "display", "aliases", "algorithm", "source", "architectures", "dtypes",
             "gemm_efficiency", "mma", "warp_split", "warp_specialised", "pingpong",
             "intra_warpgroup_pipelining", "two_cta_mma_bwd", "persistent", "causal_order", "decode_partition", "loop_order",
-            "bwd_parallelism", "dq_accumulation", "packed_qkv_input", "eager_bandwidth_efficiency", "head_dims", "fwd", "bwd");
+            "bwd_parallelism", "dq_accumulation", "packed_qkv_input", "eager_bandwidth_efficiency", "head_dims", "fwd", "bwd",
+            "implements");
         var name = node.Req("name").Text.Trim();
         var sourceNode = node.Req("source");
         if (!sources.ContainsKey(sourceNode.Text.Trim()))
@@ -251,8 +260,14 @@ public static class KernelCatalogLoader
             .Select(n => DataTypes.TryParse(n.Text, out var t) ? t : throw n.Error($"unknown dtype '{n.Text}'"))
             .ToImmutableArray();
 
+        var implements = ParseImplements(node.Req("implements"), sources);
+        if ((implements.Cascade == CascadeForm.MaterialisedSoftmax) != (algorithm == KernelAlgorithm.Unfused))
+            throw node.Req("implements").Req("cascade").Error(algorithm == KernelAlgorithm.Unfused
+                ? "an unfused kernel materialises S and P: expected materialised_softmax"
+                : "a flash kernel runs the online softmax: expected online_softmax");
         var family = new KernelFamily
         {
+            Implements = implements,
             Name = name,
             Display = node.OptString("display") ?? name,
             Aliases = node.Opt("aliases") is { } a ? a.ItemsOrSingle.Select(n => n.Text.Trim()).ToImmutableArray() : [],
@@ -326,6 +341,32 @@ public static class KernelCatalogLoader
             Forward = forward,
             Backward = ParsePass(node.Req("bwd"), forward: false),
         };
+    }
+
+    private static KernelImplements ParseImplements(YNode node, IDictionary<string, string> sources)
+    {
+        if (!node.IsMapping) throw node.Error("expected {cascade: online_softmax | materialised_softmax, masks: [causal, window, block], source: ...}");
+        node.ExpectOnlyKeys("cascade", "masks", "source");
+        var cascadeNode = node.Req("cascade");
+        var cascade = cascadeNode.Text.Trim() switch
+        {
+            "online_softmax" => CascadeForm.OnlineSoftmax,
+            "materialised_softmax" => CascadeForm.MaterialisedSoftmax,
+            var other => throw cascadeNode.Error($"unknown cascade '{other}'{Suggest.DidYouMean(other, ["online_softmax", "materialised_softmax"])} (expected online_softmax or materialised_softmax)"),
+        };
+        var masks = ImmutableArray.CreateBuilder<string>();
+        foreach (var m in node.Req("masks").ItemsOrSingle)
+        {
+            var name = m.Text.Trim();
+            if (!MaskKinds.All.Contains(name))
+                throw m.Error($"unknown mask '{name}'{Suggest.DidYouMean(name, MaskKinds.All)} (expected {string.Join(", ", MaskKinds.All)})");
+            if (masks.Contains(name)) throw m.Error($"mask '{name}' is listed twice");
+            masks.Add(name);
+        }
+        var sourceNode = node.Req("source");
+        if (!sources.ContainsKey(sourceNode.Text.Trim()))
+            throw sourceNode.Error($"unknown source '{sourceNode.Text}'{Suggest.DidYouMean(sourceNode.Text.Trim(), sources.Keys)} (define it under `sources`)");
+        return new KernelImplements(cascade, masks.ToImmutable(), sourceNode.Text.Trim());
     }
 
     private static HeadDimSupport ParseHeadDims(YNode node, IDictionary<string, string> sources, int tableMax)

@@ -19,7 +19,7 @@ internal static class UnfusedModel
         double scores = bh * s.QueryLen * s.KvLen;           // the full S matrix is materialised even when causal
         double q = bh * s.QueryLen * s.HeadDim * e, kk = (double)s.Batch * s.KvHeads * s.KvLen * s.HeadDim * e;
         double v = (double)s.Batch * s.KvHeads * s.KvLen * s.ValueDim * e, o = bh * s.QueryLen * s.ValueDim * e;
-        var masked = s.Causal || s.Window is not null;
+        var masked = s.Causal || s.Window is not null || !s.Mask.IsDense;
 
         var fwd = new List<Kernel>();
         // Packed (b, s, 3, h, d) input: rearrange to (b*h, s, d) for Q and (b*h, d, s) for K are copies.
@@ -67,9 +67,13 @@ internal static class UnfusedModel
         bwd.Add(new("dK *= scale", 0, 2 * kk));
         if (k.PackedQkvInput) bwd.Add(new("stack dQ, dK, dV into the packed gradient", 0, 2 * (q + kk + v)));
 
+        // The whole S is computed, so every visible pair is inside it.
+        var forwardFlops = s.ForwardFlops();
         var phases = ImmutableArray.CreateBuilder<PhaseReport>();
-        if (s.Direction != Direction.Backward) phases.Add(Phase(gpu, k, s, "standard fwd", fwd, s.ForwardFlops()));
-        if (s.Direction != Direction.Forward) phases.Add(Phase(gpu, k, s, "standard bwd", bwd, 2.5 * s.ForwardFlops()));
+        if (s.Direction != Direction.Backward)
+            phases.Add(Phase(gpu, k, s, "standard fwd", fwd, forwardFlops) with { CountedFlops = forwardFlops, ExecutedFlops = fwd.Sum(x => x.Flops) });
+        if (s.Direction != Direction.Forward)
+            phases.Add(Phase(gpu, k, s, "standard bwd", bwd, 2.5 * forwardFlops) with { CountedFlops = 2.5 * forwardFlops, ExecutedFlops = bwd.Sum(x => x.Flops) });
         return phases.ToImmutable();
     }
 

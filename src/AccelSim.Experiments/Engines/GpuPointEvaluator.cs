@@ -22,7 +22,7 @@ public sealed class GpuPointEvaluator : IPointEvaluator
     public IReadOnlyList<MetricInfo> Metrics { get; } =
     [
         new("latency_s", "s", MetricKind.Time, "kernel time"),
-        new("tflops", "TFLOP/s", MetricKind.Throughput, "attained TFLOP/s (FLOPs counted as the FlashAttention papers do)"),
+        new("tflops", "TFLOP/s", MetricKind.Throughput, "attained TFLOP/s (2 x the cascade's MACs, as the FlashAttention papers count)"),
         new("percent_of_peak", "%", MetricKind.Utilization, "attained / dense tensor-core peak of the data type"),
         new("energy_pJ", "pJ", MetricKind.Energy, "power-based energy estimate"),
         new("hbm_bytes", "B", MetricKind.Traffic, "HBM traffic"),
@@ -82,9 +82,8 @@ public sealed class GpuPointEvaluator : IPointEvaluator
         });
         var cascade = WorkloadLoader.Bind(WorkloadSpec.Parse(workloadDoc));
         var direction = point.Option("direction") is { } d ? Directions.Parse(d) : Direction.Forward;
-        var shape = AttentionShape.FromWorkload(cascade, direction);
-        if (point.Option("dtype") is { } dt) shape = shape with { DType = DataTypes.Parse(dt) };
-        var r = GpuEvaluator.Evaluate(gpu, shape, kernels.Get(kernelName));
+        DataType? dtype = point.Option("dtype") is { } dt ? DataTypes.Parse(dt) : null;
+        var r = GpuEvaluation.Price(gpu, kernels.Get(kernelName), cascade, direction, dtype, cascade.File);
         return new Dictionary<string, MetricValue>(StringComparer.Ordinal)
         {
             ["latency_s"] = r.LatencySeconds,

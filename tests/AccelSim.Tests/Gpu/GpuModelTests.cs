@@ -200,13 +200,16 @@ public class GpuWorkloadTests
     public void ShapeFromEinsumWorkload(string file, int heads, int kvHeads, long seq, long kv, int d, bool causal)
     {
         var cascade = AccelSim.Einsum.Loading.WorkloadLoader.Load(Path.Combine(GpuTestData.RepoRoot, "workloads", "attention", file));
-        var s = AttentionShape.FromWorkload(cascade);
+        var attention = BoundAttention.Of(cascade);
+        Assert.Null(attention.Mismatch(GpuTestData.Catalog.Get("fa3")));
+        var s = attention.Shape!;
         if (heads > 0) Assert.Equal(heads, s.Heads);
         Assert.Equal(kvHeads, s.KvHeads);
         if (seq > 0) { Assert.Equal(seq, s.QueryLen); Assert.Equal(kv, s.KvLen); Assert.Equal(d, s.HeadDim); }
         Assert.Equal(causal, s.Causal);
         Assert.Equal(DataType.Bf16, s.DType);
-        var r = GpuEvaluator.Evaluate(GpuTestData.Gpu("h100"), s, GpuTestData.Catalog.Get("fa3"));
+        var r = GpuEvaluator.Evaluate(GpuTestData.Gpu("h100"), attention, GpuTestData.Catalog.Get("fa3"));
         Assert.True(r.Tflops > 0);
+        Assert.Equal(2.0 * attention.Analysis.TotalOps.Mac, r.Flops);
     }
 }

@@ -134,7 +134,7 @@ public class StrictInputTests
               - Z[m, n] = A[m, k] * B[k, n]
             """, "gemm.yaml");
         var r = Cli("eval", "--arch", RepoPaths.Of("arch", "gpu", "h100.yaml"), "--workload", workload, "--kernel", "fa3");
-        OneLineError(r, "gemm.yaml", "not an attention workload", "heads, seq_len, head_dim");
+        OneLineError(r, "gemm.yaml", "--kernel fa3", "no `attention:` section");
     }
 
     // ---- sweeps: options, --set fields ----
