@@ -10,6 +10,7 @@ public static class CommandRegistry
     public static IEnumerable<Command> All(TextWriter stdout, TextWriter stderr)
     {
         yield return AnalyzeCommand.Create(stdout);
+        yield return CheckCommand.Create(stdout);
         yield return EvalCommand.Create(stdout, stderr);
         yield return SweepCommand.Create(stdout, stderr, BuiltInEvaluators.CreateRegistry);
         yield return ReproduceCommand.Create(stdout, stderr);

@@ -30,6 +30,14 @@ public sealed record WorkloadSpec(
     /// <summary>Top-level sections other engines own (parsed by them from <see cref="Extensions"/>); notes are free text.</summary>
     public static readonly ImmutableArray<string> ExtensionSections = ["pruning", "sparsity", "notes"];
 
+    /// <summary>
+    /// The direct formula `accelsim check` compares this cascade with by default (`reference: sigmoid-attention`); null
+    /// when the file names none. <see cref="ReferenceNode"/> locates it for errors.
+    /// </summary>
+    public string? Reference { get; init; }
+
+    public YNode? ReferenceNode { get; init; }
+
     /// <summary>The longest chain of `extends:` accepted (a variant of a variant of ...).</summary>
     public const int MaxExtendsDepth = 16;
 
@@ -39,7 +47,7 @@ public sealed record WorkloadSpec(
     {
         if (!root.IsMapping) throw root.Error("a workload file must be a YAML mapping");
         if (root.Opt("extends") is { IsNull: false } extends) return ParseVariant(root, extends, extendedFrom);
-        root.ExpectOnlyKeys([.. new[] { "name", "description", "source", "model", "params", "ranks", "tensors", "einsums", "outputs", "attention" }, .. ExtensionSections]);
+        root.ExpectOnlyKeys([.. new[] { "name", "description", "source", "model", "params", "ranks", "tensors", "einsums", "outputs", "attention", "reference" }, .. ExtensionSections]);
 
         var file = root.File;
         var name = root.OptString("name") ?? Path.GetFileNameWithoutExtension(file);
@@ -104,7 +112,11 @@ public sealed record WorkloadSpec(
 
         return new WorkloadSpec(name, root.OptString("description"), root.OptString("source"), file, modelFile,
             ps.ToImmutable(), ranks.ToImmutable(), tensors.ToImmutable(), einsums.ToImmutable(), outputs,
-            root.Opt("attention") is { IsNull: false } a ? a : null, ext);
+            root.Opt("attention") is { IsNull: false } a ? a : null, ext)
+        {
+            Reference = ReferenceName(root),
+            ReferenceNode = root.Opt("reference") is { IsNull: false } r ? r : null,
+        };
     }
 
     /// <summary>
@@ -113,7 +125,7 @@ public sealed record WorkloadSpec(
     /// </summary>
     private static WorkloadSpec ParseVariant(YNode root, YNode extends, ImmutableList<string> extendedFrom)
     {
-        root.ExpectOnlyKeys("extends", "name", "description", "source", "model", "params");
+        root.ExpectOnlyKeys("extends", "name", "description", "source", "model", "params", "reference");
         var dir = Path.GetDirectoryName(Path.GetFullPath(root.File)) ?? ".";
         var basePath = Path.Combine(dir, extends.Text);
         if (!System.IO.File.Exists(basePath)) throw extends.Error($"base workload '{extends.Text}' not found");
@@ -143,7 +155,20 @@ public sealed record WorkloadSpec(
             File = root.File,
             ModelFile = model,
             Params = [.. ps],
+            Reference = ReferenceName(root) ?? b.Reference,
+            ReferenceNode = root.Opt("reference") is { IsNull: false } r ? r : b.ReferenceNode,
         };
+    }
+
+    /// <summary>`reference:` names one of the built-in direct formulas (checked here so every verb rejects a typo).</summary>
+    private static string? ReferenceName(YNode root)
+    {
+        if (root.Opt("reference") is not { IsNull: false } node) return null;
+        var names = Checking.DirectFormulas.Names;
+        if (!node.IsScalar) throw node.Error($"reference must be the name of a direct formula ({string.Join(", ", names)})");
+        if (Checking.DirectFormulas.Find(node.Text) is null)
+            throw node.Error($"unknown reference '{node.Text}'{Suggest.DidYouMean(node.Text, names)} (known: {string.Join(", ", names)})");
+        return node.Text;
     }
 
     internal static ParamSource ParamFromNode(string key, YNode value, string origin)

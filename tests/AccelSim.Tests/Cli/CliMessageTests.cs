@@ -51,7 +51,7 @@ public class CliMessageTests
     {
         Assert.Equal("--jsn: unknown option for 'accelsim analyze' (did you mean '--json'?) (see 'accelsim analyze --help')",
             OneLineError("analyze", Workload, "--jsn"));
-        Assert.Equal("accelsim: unknown command 'analyz' (did you mean 'analyze'?) (one of: analyze, eval, sweep, reproduce, validate, plot, report, merge, import, map, completion) (see 'accelsim --help')",
+        Assert.Equal("accelsim: unknown command 'analyz' (did you mean 'analyze'?) (one of: analyze, check, eval, sweep, reproduce, validate, plot, report, merge, import, map, completion) (see 'accelsim --help')",
             OneLineError("analyz", Workload));
     }
 

@@ -1,3 +1,4 @@
+using AccelSim.Einsum.Checking;
 using AccelSim.Einsum.Interpretation;
 using AccelSim.Einsum.Ir;
 using AccelSim.Einsum.Loading;
@@ -6,8 +7,8 @@ namespace AccelSim.Tests.Einsum;
 
 /// <summary>
 /// Every shipped attention workload, evaluated by the interpreter on small random inputs, equals a direct
-/// softmax(Q K^T / sqrt(d)) V to 1e-12, with and without causal masks, sliding windows, uneven tiles and
-/// keys longer than queries.
+/// softmax(Q K^T / sqrt(d)) V (or the direct formula its `reference:` names) to 1e-12, with and without causal
+/// masks, sliding windows, uneven tiles and keys longer than queries.
 /// </summary>
 public class InterpreterEquivalenceTests
 {
@@ -34,7 +35,7 @@ public class InterpreterEquivalenceTests
         var want = new Dictionary<string, string>
         {
             ["batch"] = "2", ["heads"] = "4", ["kv_heads"] = spec.Name.StartsWith("mqa", StringComparison.Ordinal) ? "1" : "2",
-            ["seq_len"] = decode ? "1" : "10", ["head_dim"] = "4", ["tile"] = "4", ["block_size"] = "3",
+            ["seq_len"] = decode ? "1" : "10", ["head_dim"] = "4", ["tile"] = "4", ["chunk"] = "4", ["block_size"] = "3",
             ["causal"] = "false", ["window"] = "0", ["kv_len"] = decode ? "9" : "seq_len",
         };
         switch (variant)
@@ -50,25 +51,49 @@ public class InterpreterEquivalenceTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void CascadeEqualsDirectAttention(string workload, string variant)
+    public void CascadeEqualsDirectAttention(string workload, string variant) =>
+        AssertEqualsItsReference(RepoPaths.Of("workloads", "attention", workload), variant);
+
+    /// <summary>
+    /// Softmax cascades (an attention: section, no other reference declared) are compared with this file's own
+    /// <see cref="AttentionReference"/>; a file declaring another `reference:` with that direct formula, so a sigmoid
+    /// or linear cascade dropped into workloads/attention is checked by its own formula instead of breaking the test.
+    /// </summary>
+    internal static void AssertEqualsItsReference(string path, string variant)
     {
-        var spec = WorkloadLoader.LoadSpec(RepoPaths.Of("workloads", "attention", workload));
+        var spec = WorkloadLoader.LoadSpec(path);
         var cascade = WorkloadLoader.Bind(spec, Small(spec, variant));
-        Assert.NotNull(cascade.Attention);
         var inputs = Interpreter.RandomInputs(cascade, seed: 42);
         var result = Interpreter.Run(cascade, inputs);
+        var formula = CascadeCheck.ChooseFormula(spec, null);
+        var output = cascade.Attention is { } info ? cascade.Tensor(info.Output) : cascade.Tensors.Single(t => t.Role == TensorRole.Output);
 
-        Func<long, long, bool>? extra = null;
-        if (cascade.Parameters.TryGetValue("block_size", out var bs))
+        DenseTensor expected;
+        if (formula.Name is "softmax-attention" or "block-sparse-attention")
         {
-            var density = cascade.Parameter("density");
-            var seed = (long)cascade.Parameter("mask_seed");
-            var b = (long)bs;
-            extra = (p, m) => p / b == m / b || BlockMaskExpr.Keep(p / b, m / b, density, seed);
+            Func<long, long, bool>? extra = null;
+            if (formula.Name == "block-sparse-attention")
+            {
+                var density = cascade.Parameter("density");
+                var seed = (long)cascade.Parameter("mask_seed");
+                var b = (long)cascade.Parameter("block_size");
+                extra = (p, m) => p / b == m / b || BlockMaskExpr.Keep(p / b, m / b, density, seed);
+            }
+            expected = AttentionReference.Compute(cascade, inputs, extra);
         }
-        var expected = AttentionReference.Compute(cascade, inputs, extra);
-        var error = AttentionReference.MaxRelativeError(result[cascade.Attention!.Output], expected);
-        Assert.True(error <= Tolerance, $"{workload} ({variant}): max relative error {error:E3}");
+        else expected = formula.Compute(cascade, inputs);
+        var error = AttentionReference.MaxRelativeError(CanonicalView.Of(cascade, output, result[output.Name]), expected);
+        Assert.True(error <= Tolerance, $"{Path.GetFileName(path)} ({variant}): max relative error {error:E3} against {formula.Name}");
+    }
+
+    [Theory]
+    [InlineData("sigmoid-attention.yaml")]
+    [InlineData("chunked-linear-attention.yaml")]
+    public void ANonSoftmaxFileInTheAttentionFolderUsesItsDeclaredReference(string variant)
+    {
+        // As if the file had been dropped into workloads/attention: same code path, its own formula.
+        foreach (var v in new[] { "dense", "causal", "longer-keys", "even-tiles" })
+            AssertEqualsItsReference(RepoPaths.Of("workloads", "variants", variant), v);
     }
 
     [Fact]
