@@ -53,6 +53,7 @@ public sealed class ModelContext
     private readonly bool[] _sharedVector;
     private readonly int _computeInstances;
     private readonly double _computeLeak;
+    private readonly IterationMask? _mask;
 
     public double CyclesPerPoint { get; }
     public double EnergyPerPoint { get; }
@@ -140,6 +141,7 @@ public sealed class ModelContext
         }
         CyclesPerPoint = cycles;
         EnergyPerPoint = energy;
+        _mask = problem.Mask;
         ComponentsWithoutEnergy = path.ComponentsWithoutEnergy(problem.OpsPerPoint.Where(o => o.Count > 0).Select(o => o.Kind));
         EnergyKnown = ComponentsWithoutEnergy.Count == 0;
     }
@@ -163,6 +165,13 @@ public sealed class ModelContext
         if (!Prepare(m, r)) return false;
         BuildLoops(m, r);
         long pt = r.TemporalIterations;
+        long steps = pt;
+        if (_mask is not null)
+        {
+            CountMaskedTiles(m, r);
+            steps = pt / r.Tiles[L] * r.NonEmptyTiles[L];
+        }
+        r.ComputedIterations = steps;
 
         // Distinct data offsets among each level's spatial children, per tensor.
         for (int l = 0; l < L; l++)
@@ -182,11 +191,11 @@ public sealed class ModelContext
                 while (child < L && (m.KeepMask[child] & bit) == 0) child++;
                 long mult = 1;
                 for (int s = l; s < child; s++) mult *= r.Distinct[s * T + t];
-                long childAccesses = child < L ? Fills(r, child, t) : pt;
+                long childAccesses = child < L ? Live(r, Fills(r, child, t), child) : steps;
                 if (child < L) r.Fills[child * T + t] = childAccesses;
                 r.DistinctChildren[i] = mult;
                 r.ChildInstances[i] = r.UtilizedInstances[child] / r.UtilizedInstances[l];
-                r.Partition[i] = Partition(m, r, l, t);
+                r.Partition[i] = Live(r, Partition(m, r, l, t), child);
                 if (_isOutput[t])
                 {
                     r.Updates[i] = childAccesses * mult;
@@ -197,7 +206,7 @@ public sealed class ModelContext
         }
 
         // Cycles.
-        double computeCycles = pt * CyclesPerPoint;
+        double computeCycles = steps * CyclesPerPoint;
         double cycles = computeCycles;
         for (int l = 0; l < L; l++)
         {
@@ -215,7 +224,7 @@ public sealed class ModelContext
         r.ComputeCycles = computeCycles;
         r.Cycles = cycles;
         long busy = r.UtilizedInstances[L];
-        r.Operations = (double)pt * busy;
+        r.Operations = (double)steps * busy;
         r.SpatialUtilization = (double)busy / _computeInstances;
         r.Utilization = cycles > 0 ? r.Operations * CyclesPerPoint / (_computeInstances * cycles) : 0;
 
@@ -259,6 +268,54 @@ public sealed class ModelContext
     }
 
     private static long CeilDiv(long a, long b) => a <= 0 ? 0 : (a + b - 1) / b;
+
+    /// <summary>
+    /// A dense count of accesses made by level <paramref name="level"/>'s tiles (the compute units' steps when it is
+    /// L), scaled to the tiles the mask leaves non-empty. Unchanged for a dense problem.
+    /// </summary>
+    private long Live(EvalResult r, long dense, int level)
+    {
+        if (_mask is null) return dense;
+        long tiles = r.Tiles[level], live = r.NonEmptyTiles[level];
+        if (live == tiles) return dense;
+        return (long)(((Int128)dense * live + tiles / 2) / tiles);
+    }
+
+    /// <summary>
+    /// Tiles of each level, and the compute units' steps, that hold a point of the mask, over the dimensions it
+    /// reads. A level-l tile is the box its sub-nest covers (extents <c>Ext[l]</c>), placed by every loop above it; a
+    /// compute step is the points all busy units compute in one temporal iteration (the spatial digits vary inside it,
+    /// the temporal ones place it).
+    /// </summary>
+    private void CountMaskedTiles(CompactMapping m, EvalResult r)
+    {
+        var used = _mask!.UsedDims;
+        for (int l = 0; l < L; l++)
+        {
+            var shape = TileShape.Create();
+            foreach (var d in used)
+            {
+                long e = r.Ext[l * D + d];
+                shape.Add(_dimSize[d] / e, inside: false);
+                shape.Add(e, inside: true);
+                shape.EndDimension();
+            }
+            r.Tiles[l] = shape.OutsideTiles;
+            r.NonEmptyTiles[l] = _mask.NonEmptyTiles(shape);
+        }
+        var steps = TileShape.Create();
+        foreach (var d in used)
+        {
+            for (int l = 0; l < L; l++)
+            {
+                steps.Add(m.Temporal[l * D + d], inside: false);
+                steps.Add((long)m.SpatialX[l * D + d] * m.SpatialY[l * D + d], inside: true);
+            }
+            steps.EndDimension();
+        }
+        r.Tiles[L] = steps.OutsideTiles;
+        r.NonEmptyTiles[L] = _mask.NonEmptyTiles(steps);
+    }
 
     /// <summary>Extents, fan-outs, keep masks and capacities.</summary>
     private bool Prepare(CompactMapping m, EvalResult r)

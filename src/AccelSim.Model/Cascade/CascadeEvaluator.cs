@@ -486,7 +486,7 @@ public sealed class CascadeEvaluator
         energy["DRAM"] = energy.GetValueOrDefault("DRAM") + dramEnergy;
         energy[path.Compute.Name] = energy.GetValueOrDefault(path.Compute.Name) + r.ComputeEnergy;
 
-        double cycles = s.Array.Issue == IssuePolicy.Serial ? r.ComputeCycles : r.TemporalIterations * ChainedCyclesPerPoint(s);
+        double cycles = s.Array.Issue == IssuePolicy.Serial ? r.ComputeCycles : r.ComputedIterations * ChainedCyclesPerPoint(s);
         long depth = 1;
         var outputDims = s.Problem.Einsum.OutputVariables.ToHashSet();
         for (int d = 0; d < ctx.DimCount; d++)
@@ -495,9 +495,13 @@ public sealed class CascadeEvaluator
             for (int l = 0; l < L; l++) depth *= (long)cm.SpatialX[l * ctx.DimCount + d] * cm.SpatialY[l * ctx.DimCount + d];
         }
         var seconds = cycles / path.Architecture.ClockHz;
-        return new EinsumCost(s.Problem.Name, s.Array.Name, path.Compute.Name, s.Group, r.TemporalIterations, cycles, seconds,
+        return new EinsumCost(s.Problem.Name, s.Array.Name, path.Compute.Name, s.Group, r.ComputedIterations, cycles, seconds,
             r.SpatialUtilization, depth, r.Operations, dramRead, dramWrite, (dramRead + dramWrite) / dramBytesPerSecond,
-            r.ComputeEnergy, onChipEnergy, dramEnergy, levels.ToImmutableArray(), LoopNestPrinter.Print(mapping, s.Problem.Shape, r.TileWords, path));
+            r.ComputeEnergy, onChipEnergy, dramEnergy, levels.ToImmutableArray(), LoopNestPrinter.Print(mapping, s.Problem.Shape, r.TileWords, path))
+        {
+            RequiredPoints = s.Problem.Shape.RequiredPoints,
+            DensePoints = s.Problem.Shape.Points,
+        };
     }
 
     /// <summary>A chained PE processes one point per cycle of its slowest unit.</summary>
