@@ -55,6 +55,9 @@ public sealed record ProblemShape(string Name, ImmutableArray<ProblemDim> Dims, 
     /// <summary>Points the Einsum requires: `analyze`'s exact count under the mask, or all of them.</summary>
     public long RequiredPoints => Mask?.RequiredPoints ?? Points;
 
+    /// <summary>Required points that need work (not <see cref="IterationMask.TrivialPoints"/>).</summary>
+    public long WorkPoints => Mask?.WorkPoints ?? Points;
+
     public int DimIndex(string name)
     {
         for (int i = 0; i < Dims.Length; i++)
@@ -145,31 +148,43 @@ public static class EinsumProblems
 }
 
 /// <summary>
-/// An Einsum's point condition (its `where:` mask and the supports of the inputs it reads, as `analyze` derives them)
-/// over its iteration variables, which are the problem's dimensions in order. It counts the points the Einsum
-/// requires, and the tiles of a loop nest that hold at least one of them (<see cref="TileCounter"/>); tile counts are
-/// cached per tile shape, so pricing many mappings counts each shape once. Thread-safe.
+/// Which points of an Einsum need work, over its iteration variables (the problem's dimensions, in order): those of
+/// its point condition (its `where:` mask and the supports of the inputs it reads, as `analyze` derives them) that
+/// are not trivial (<see cref="TrivialPoints"/>: a value an empty operand makes known, such as a running state passed
+/// on unchanged over a key tile the mask empties). It counts the points required and the tiles of a loop nest that
+/// hold at least one point needing work (<see cref="TileCounter"/>); tile counts are cached per tile shape, so pricing
+/// many mappings counts each shape once. Thread-safe.
 /// </summary>
 public sealed class IterationMask
 {
-    private readonly Lazy<long> _required;
+    private readonly Lazy<long> _required, _work;
     private readonly ConcurrentDictionary<TileShape, long> _tiles = new();
 
+    /// <summary>The points that need work; tiles are counted against it.</summary>
     public BoundExpr Condition { get; }
+
+    /// <summary>The points `analyze` counts (null: all of them).</summary>
+    public BoundExpr? PointCondition { get; }
+
     public ImmutableArray<IterationVariable> Space { get; }
 
-    /// <summary>The dimensions the condition reads, ascending.</summary>
+    /// <summary>The dimensions <see cref="Condition"/> reads, ascending.</summary>
     public ImmutableArray<int> UsedDims { get; }
 
-    public IterationMask(BoundExpr condition, ImmutableArray<IterationVariable> space, SourceLocation? location = null)
+    public IterationMask(BoundExpr? pointCondition, BoundExpr? trivial, ImmutableArray<IterationVariable> space, SourceLocation? location = null)
     {
-        Condition = condition;
+        PointCondition = pointCondition;
+        BoundExpr? work = trivial is null ? pointCondition
+            : pointCondition is null ? new UnaryBound(UnaryFn.Not, trivial)
+            : new BinaryBound(BinaryFn.And, pointCondition, new UnaryBound(UnaryFn.Not, trivial));
+        Condition = work ?? new ConstExpr(1);
         Space = space;
-        UsedDims = TileCounter.UsedVariables(condition);
-        _required = new Lazy<long>(() => Counted(() => PointCounter.Count(condition, space), location));
+        UsedDims = TileCounter.UsedVariables(Condition);
+        _required = new Lazy<long>(() => Counted(() => PointCounter.Count(pointCondition, space), location));
+        _work = new Lazy<long>(() => trivial is null ? _required.Value : Counted(() => PointCounter.Count(Condition, space), location));
     }
 
-    /// <summary>The mask of one Einsum of a cascade, or null when it computes every point.</summary>
+    /// <summary>The mask of one Einsum of a cascade, or null when every point needs work.</summary>
     public static IterationMask? For(ExtendedEinsum einsum, AccelSim.Einsum.Ir.Cascade cascade)
     {
         int index = -1;
@@ -177,10 +192,17 @@ public sealed class IterationMask
             if (ReferenceEquals(cascade.Einsums[i], einsum) || cascade.Einsums[i].Name == einsum.Name) index = i;
         if (index < 0) return null;
         var condition = MaskConditions.Of(cascade)[index];
-        return condition is null ? null : new IterationMask(condition, einsum.Iteration, einsum.Location);
+        var trivial = condition is null && !cascade.Einsums.Any(e => e.Filter is not null) ? null : AccelSim.Einsum.Analysis.TrivialPoints.Of(cascade)[index];
+        return condition is null && trivial is null ? null : new IterationMask(condition, trivial, einsum.Iteration, einsum.Location);
     }
 
-    /// <summary>`analyze`'s exact count of the points that satisfy the condition.</summary>
+    /// <summary>Points that need work: <see cref="RequiredPoints"/> less <see cref="TrivialPoints"/>.</summary>
+    public long WorkPoints => _work.Value;
+
+    /// <summary>Required points whose value an empty operand makes known (they are skipped with their tiles).</summary>
+    public long TrivialPoints => RequiredPoints - WorkPoints;
+
+    /// <summary>`analyze`'s exact count of the Einsum's points (under its point condition).</summary>
     public long RequiredPoints => _required.Value;
 
     /// <summary>
