@@ -191,17 +191,23 @@ public sealed class ModelContext
                 while (child < L && (m.KeepMask[child] & bit) == 0) child++;
                 long mult = 1;
                 for (int s = l; s < child; s++) mult *= r.Distinct[s * T + t];
-                long childAccesses = child < L ? Live(r, Fills(r, child, t), child) : steps;
-                if (child < L) r.Fills[child * T + t] = childAccesses;
+                long childAccesses = child < L ? Fills(r, child, t) : pt;
+                if (child < L) r.Fills[child * T + t] = Live(r, childAccesses, child);
                 r.DistinctChildren[i] = mult;
                 r.ChildInstances[i] = r.UtilizedInstances[child] / r.UtilizedInstances[l];
-                r.Partition[i] = Live(r, Partition(m, r, l, t), child);
+                long partition = Partition(m, r, l, t);
                 if (_isOutput[t])
                 {
-                    r.Updates[i] = childAccesses * mult;
-                    r.Reads[i] = r.Updates[i] - r.Partition[i];
+                    // Masked: updates and reads scale alike, so the first update of a point still needs no read.
+                    r.Updates[i] = Live(r, childAccesses * mult, child);
+                    r.Reads[i] = Live(r, childAccesses * mult - partition, child);
+                    r.Partition[i] = r.Updates[i] - r.Reads[i];
                 }
-                else r.Reads[i] = childAccesses * mult;
+                else
+                {
+                    r.Reads[i] = Live(r, childAccesses * mult, child);
+                    r.Partition[i] = Live(r, partition, child);
+                }
             }
         }
 
