@@ -158,7 +158,13 @@ public static class EinsumProblems
 public sealed class IterationMask
 {
     private readonly Lazy<long> _required, _work;
-    private readonly ConcurrentDictionary<TileShape, long> _tiles = new();
+    private readonly ConcurrentDictionary<TileShape, long> _tiles;
+    private readonly BoundExpr _normalized;
+    private readonly ImmutableArray<IterationVariable> _normalizedSpace;
+
+    // Tile counts by normalised condition, shared by Einsums and evaluations with the same mask on the same sizes.
+    private static readonly ConcurrentDictionary<(BoundExpr, string), ConcurrentDictionary<TileShape, long>> Shared = new();
+    private const int MaxShared = 4096;
 
     /// <summary>The points that need work; tiles are counted against it.</summary>
     public BoundExpr Condition { get; }
@@ -180,6 +186,9 @@ public sealed class IterationMask
         Condition = work ?? new ConstExpr(1);
         Space = space;
         UsedDims = TileCounter.UsedVariables(Condition);
+        (_normalized, _normalizedSpace) = TileCounter.Normalize(Condition, space);
+        if (Shared.Count > MaxShared) Shared.Clear();
+        _tiles = Shared.GetOrAdd((_normalized, string.Join(",", _normalizedSpace.Select(v => v.Size))), _ => new ConcurrentDictionary<TileShape, long>());
         _required = new Lazy<long>(() => Counted(() => PointCounter.Count(pointCondition, space), location));
         _work = new Lazy<long>(() => trivial is null ? _required.Value : Counted(() => PointCounter.Count(Condition, space), location));
     }
@@ -213,17 +222,17 @@ public sealed class IterationMask
     {
         if (shape.Overflow) return shape.OutsideTiles;
         if (_tiles.TryGetValue(shape, out var n)) return n;
-        var digits = new List<TileDigit>[Space.Length];
-        for (int d = 0; d < digits.Length; d++) digits[d] = [];
+        var digits = new List<TileDigit>[UsedDims.Length];
         int k = 0;
-        foreach (var d in UsedDims)
+        for (int d = 0; d < digits.Length; d++)
         {
+            digits[d] = [];
             for (; shape[k] != 0; k++) digits[d].Add(new TileDigit(shape[k] >> 1, (shape[k] & 1) != 0));
             k++;
         }
         var copy = shape;
         long count;
-        try { count = TileCounter.NonEmpty(Condition, Space, digits); }
+        try { count = TileCounter.NonEmpty(_normalized, _normalizedSpace, digits); }
         catch (InvalidOperationException) { count = shape.OutsideTiles; } // too large to count exactly: keep every tile
         _tiles.TryAdd(copy, count);
         return count;

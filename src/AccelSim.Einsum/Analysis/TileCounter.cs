@@ -35,6 +35,19 @@ public static class TileCounter
     }
 
     /// <summary>
+    /// The condition over its used variables only, renumbered 0, 1, ... in order, with their sizes: equal for two
+    /// Einsums whose masks agree on the variables they read (e.g. QK, SLN and SLNV of an attention cascade), so that
+    /// their tile counts can be shared.
+    /// </summary>
+    public static (BoundExpr Condition, ImmutableArray<IterationVariable> Space) Normalize(BoundExpr condition, IReadOnlyList<IterationVariable> space)
+    {
+        var used = UsedVariables(condition);
+        var map = new Dictionary<int, AffineIndex>();
+        for (int i = 0; i < used.Length; i++) map[used[i]] = new AffineIndex(0, [new AffineTerm(i, "v" + i, 1)]);
+        return (Support.Substitute(condition, map), [.. used.Select((v, i) => new IterationVariable("v" + i, "V" + i, space[v].Size))]);
+    }
+
+    /// <summary>
     /// Non-empty tiles. <paramref name="digits"/>[v] lists variable v's digits (their factors multiply to its size);
     /// variables the condition does not read contribute the product of their outside factors.
     /// </summary>

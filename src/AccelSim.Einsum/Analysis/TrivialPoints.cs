@@ -44,9 +44,13 @@ public static class TrivialPoints
         foreach (var e in cascade.Einsums)
         {
             var condition = Support.PointCondition(e, supports);
-            var cases = Evaluate(e.Body, e, supports, facts).Where(c => c.FromMask && c.Value is not null).ToList();
+            var cases = Evaluate(e.Body, e, supports, facts).Where(c => c.FromMask).ToList();
+            // A reduction still accumulates a known term, so only an Einsum that reduces nothing has trivial points;
+            // empty ones are outside its point condition already.
             BoundExpr? trivial = null;
-            foreach (var c in cases) trivial = trivial is null ? c.Condition : Or(trivial, c.Condition);
+            if (e.ReduceVariables.IsEmpty)
+                foreach (var c in cases.Where(c => c.Value is not EmptyValue))
+                    trivial = trivial is null ? c.Condition : Or(trivial, c.Condition);
             result.Add(trivial);
             // Output facts in the output's coordinates: only for Einsums that reduce nothing and write x + constant.
             if (e.ReduceVariables.IsEmpty && cases.Count > 0 && e.Output.Indices.All(i => i.SoleVariable is not null)

@@ -499,7 +499,7 @@ public sealed class CascadeEvaluator
             r.SpatialUtilization, depth, r.Operations, dramRead, dramWrite, (dramRead + dramWrite) / dramBytesPerSecond,
             r.ComputeEnergy, onChipEnergy, dramEnergy, levels.ToImmutableArray(), LoopNestPrinter.Print(mapping, s.Problem.Shape, r.TileWords, path))
         {
-            RequiredPoints = s.Problem.Shape.RequiredPoints,
+            Mask = s.Problem.Shape.Mask,
             DensePoints = s.Problem.Shape.Points,
         };
     }

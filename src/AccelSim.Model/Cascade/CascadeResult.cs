@@ -39,9 +39,14 @@ public sealed record EinsumCost(
     /// </summary>
     public AccelSim.Mapping.Mapping? ResolvedMapping { get; init; }
 
-    /// <summary>Points the Einsum requires (`analyze`'s count under its mask and its inputs' supports) and its dense points.</summary>
-    public long RequiredPoints { get; init; }
+    /// <summary>The Einsum's mask (null when it computes every point).</summary>
+    public AccelSim.Mapping.IterationMask? Mask { get; init; }
+
+    /// <summary>Points of the dense iteration space.</summary>
     public long DensePoints { get; init; }
+
+    /// <summary>Points the Einsum requires: `analyze`'s count under its mask and its inputs' supports (counted when asked).</summary>
+    public long RequiredPoints => Mask?.RequiredPoints ?? DensePoints;
 
     /// <summary>The name of the template that produced <see cref="ResolvedMapping"/>.</summary>
     public string? Template { get; init; }
