@@ -19,6 +19,10 @@ namespace AccelSim.Model;
 ///   counted per spatial fan-out level.
 /// * Output (read-write) tensor: updates = accesses from below; reads = updates - distinct points (first update
 ///   needs no read); fills include the first (cold) fill, as legacy Timeloop counts them.
+/// * Masked problems (<see cref="ProblemShape.Mask"/>; dense ones never take this path): level tiles and compute
+///   steps that hold no required point are skipped; each level's fills, the parent reads that serve them and an
+///   output's updates and reads scale by the non-empty share of that level's tiles, compute by the non-empty steps
+///   (see arch/README.md, Masks).
 /// * Cycles = max(compute cycles, each level's traffic / bandwidth). Energy = block accesses x per-action energy
 ///   (<see cref="BlockPricing"/>: per action, or legacy Timeloop's one ceil over a tensor's accesses); unknown
 ///   (<see cref="EvalResult.EnergyKnown"/> false) when a component on the path has no energy table.

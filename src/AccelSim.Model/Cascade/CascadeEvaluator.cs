@@ -23,6 +23,9 @@ namespace AccelSim.Model.Cascade;
 ///   whose footprint fits; otherwise a spill fraction sends that share of the buffered traffic to DRAM (FLAT).
 /// * Schedule. Per-Einsum array times combine by the stages of the architecture's schedule (see
 ///   <see cref="Schedule"/>), which yields latency, per-array utilisation and load imbalance.
+/// * Masks. Each Einsum's problem carries its mask (its `where:`, its inputs' supports, less the trivial points an
+///   empty operand makes known), so the single-Einsum model skips its empty tiles and array time counts only the
+///   steps that hold work (<see cref="AccelSim.Mapping.IterationMask"/>).
 /// Thread-safe: one evaluator may price many points concurrently.
 /// </summary>
 public sealed class CascadeEvaluator
