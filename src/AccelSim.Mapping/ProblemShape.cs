@@ -1,6 +1,10 @@
+using System.Collections.Concurrent;
 using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
 using System.Text;
 using AccelSim.Core;
+using AccelSim.Einsum.Analysis;
+using AccelSim.Einsum.Ir;
 
 namespace AccelSim.Mapping;
 
@@ -42,6 +46,18 @@ public readonly record struct OpCount(string Kind, double Count);
 /// </summary>
 public sealed record ProblemShape(string Name, ImmutableArray<ProblemDim> Dims, ImmutableArray<DataSpace> Tensors, ImmutableArray<OpCount> OpsPerPoint)
 {
+    /// <summary>
+    /// The points the Einsum computes, when not all of them (a `where:` mask, or masked inputs); null for a dense
+    /// problem. The model skips the tiles it leaves empty (see <see cref="IterationMask"/>).
+    /// </summary>
+    public IterationMask? Mask { get; init; }
+
+    /// <summary>Points the Einsum requires: `analyze`'s exact count under the mask, or all of them.</summary>
+    public long RequiredPoints => Mask?.RequiredPoints ?? Points;
+
+    /// <summary>Required points that need work (not <see cref="IterationMask.TrivialPoints"/>).</summary>
+    public long WorkPoints => Mask?.WorkPoints ?? Points;
+
     public int DimIndex(string name)
     {
         for (int i = 0; i < Dims.Length; i++)
@@ -98,7 +114,8 @@ public static class EinsumProblems
     /// Dimensions are the Einsum's iteration variables, named by their rank (M1, M0, P, ...); every input access and
     /// the output become data spaces with the access's affine indices as projections. A tensor read twice, or read
     /// and written (a recurrence such as RM[m1+1] = max(RM[m1], LM[m1])), gets one data space per access, the extra
-    /// ones suffixed `.in`, `.in2`, ... Filters (masks) are ignored: the model prices the dense iteration space.
+    /// ones suffixed `.in`, `.in2`, ... The Einsum's mask and its inputs' supports become the problem's
+    /// <see cref="ProblemShape.Mask"/>.
     /// </summary>
     public static ProblemShape FromEinsum(AccelSim.Einsum.Ir.ExtendedEinsum einsum, AccelSim.Einsum.Ir.Cascade cascade)
     {
@@ -126,6 +143,174 @@ public static class EinsumProblems
             .Where(k => einsum.OpsPerPoint[k] != 0)
             .Select(k => new OpCount(k.ToString().ToLowerInvariant(), einsum.OpsPerPoint[k]))
             .ToImmutableArray();
-        return ProblemShape.Create(einsum.Name, dims, tensors.ToImmutable(), ops);
+        return ProblemShape.Create(einsum.Name, dims, tensors.ToImmutable(), ops) with { Mask = IterationMask.For(einsum, cascade) };
+    }
+}
+
+/// <summary>
+/// Which points of an Einsum need work, over its iteration variables (the problem's dimensions, in order): those of
+/// its point condition (its `where:` mask and the supports of the inputs it reads, as `analyze` derives them) that
+/// are not trivial (<see cref="TrivialPoints"/>: a value an empty operand makes known, such as a running state passed
+/// on unchanged over a key tile the mask empties). It counts the points required and the tiles of a loop nest that
+/// hold at least one point needing work (<see cref="TileCounter"/>); tile counts are cached per tile shape, so pricing
+/// many mappings counts each shape once. Thread-safe.
+/// </summary>
+public sealed class IterationMask
+{
+    private readonly Lazy<long> _required, _work;
+    private readonly ConcurrentDictionary<TileShape, long> _tiles;
+    private readonly BoundExpr _normalized;
+    private readonly ImmutableArray<IterationVariable> _normalizedSpace;
+
+    // Tile counts by normalised condition, shared by Einsums and evaluations with the same mask on the same sizes.
+    private static readonly ConcurrentDictionary<(BoundExpr, string), ConcurrentDictionary<TileShape, long>> Shared = new();
+    private const int MaxShared = 4096;
+
+    /// <summary>The points that need work; tiles are counted against it.</summary>
+    public BoundExpr Condition { get; }
+
+    /// <summary>The points `analyze` counts (null: all of them).</summary>
+    public BoundExpr? PointCondition { get; }
+
+    public ImmutableArray<IterationVariable> Space { get; }
+
+    /// <summary>The dimensions <see cref="Condition"/> reads, ascending.</summary>
+    public ImmutableArray<int> UsedDims { get; }
+
+    public IterationMask(BoundExpr? pointCondition, BoundExpr? trivial, ImmutableArray<IterationVariable> space, SourceLocation? location = null)
+    {
+        PointCondition = pointCondition;
+        BoundExpr? work = trivial is null ? pointCondition
+            : pointCondition is null ? new UnaryBound(UnaryFn.Not, trivial)
+            : new BinaryBound(BinaryFn.And, pointCondition, new UnaryBound(UnaryFn.Not, trivial));
+        Condition = work ?? new ConstExpr(1);
+        Space = space;
+        UsedDims = TileCounter.UsedVariables(Condition);
+        (_normalized, _normalizedSpace) = TileCounter.Normalize(Condition, space);
+        if (Shared.Count > MaxShared) Shared.Clear();
+        _tiles = Shared.GetOrAdd((_normalized, string.Join(",", _normalizedSpace.Select(v => v.Size))), _ => new ConcurrentDictionary<TileShape, long>());
+        _required = new Lazy<long>(() => Counted(() => PointCounter.Count(pointCondition, space), location));
+        _work = new Lazy<long>(() => trivial is null ? _required.Value : Counted(() => PointCounter.Count(Condition, space), location));
+    }
+
+    /// <summary>The mask of one Einsum of a cascade, or null when every point needs work.</summary>
+    public static IterationMask? For(ExtendedEinsum einsum, AccelSim.Einsum.Ir.Cascade cascade)
+    {
+        int index = -1;
+        for (int i = 0; i < cascade.Einsums.Length && index < 0; i++)
+            if (ReferenceEquals(cascade.Einsums[i], einsum) || cascade.Einsums[i].Name == einsum.Name) index = i;
+        if (index < 0) return null;
+        var condition = MaskConditions.Of(cascade)[index];
+        var trivial = condition is null && !cascade.Einsums.Any(e => e.Filter is not null) ? null : AccelSim.Einsum.Analysis.TrivialPoints.Of(cascade)[index];
+        return condition is null && trivial is null ? null : new IterationMask(condition, trivial, einsum.Iteration, einsum.Location);
+    }
+
+    /// <summary>Points that need work: <see cref="RequiredPoints"/> less <see cref="TrivialPoints"/>.</summary>
+    public long WorkPoints => _work.Value;
+
+    /// <summary>Required points whose value an empty operand makes known (they are skipped with their tiles).</summary>
+    public long TrivialPoints => RequiredPoints - WorkPoints;
+
+    /// <summary>`analyze`'s exact count of the Einsum's points (under its point condition).</summary>
+    public long RequiredPoints => _required.Value;
+
+    /// <summary>
+    /// Tiles of <paramref name="shape"/> (its used dimensions' digits) that hold a required point; a shape too long to
+    /// describe counts every tile as non-empty.
+    /// </summary>
+    public long NonEmptyTiles(in TileShape shape)
+    {
+        if (shape.Overflow) return shape.OutsideTiles;
+        if (_tiles.TryGetValue(shape, out var n)) return n;
+        var digits = new List<TileDigit>[UsedDims.Length];
+        int k = 0;
+        for (int d = 0; d < digits.Length; d++)
+        {
+            digits[d] = [];
+            for (; shape[k] != 0; k++) digits[d].Add(new TileDigit(shape[k] >> 1, (shape[k] & 1) != 0));
+            k++;
+        }
+        var copy = shape;
+        long count;
+        try { count = TileCounter.NonEmpty(_normalized, _normalizedSpace, digits); }
+        catch (InvalidOperationException) { count = shape.OutsideTiles; } // too large to count exactly: keep every tile
+        _tiles.TryAdd(copy, count);
+        return count;
+    }
+
+    private static long Counted(Func<long> count, SourceLocation? location)
+    {
+        try { return count(); }
+        catch (InvalidOperationException e) { throw new InputException(location, "where", e.Message); }
+    }
+}
+
+/// <summary>
+/// The shape of one tile level of a loop nest over the dimensions a mask reads: for each used dimension, in order, its
+/// digits (most significant first, adjacent digits of one kind merged) and a 0 after each dimension. Fixed size, so
+/// building it and looking it up allocate nothing.
+/// </summary>
+public struct TileShape : IEquatable<TileShape>
+{
+    public const int Capacity = 32;
+
+    [InlineArray(Capacity)]
+    private struct Buffer { private long _element; }
+
+    private Buffer _items;
+    private int _count;
+    private bool _lastWasSeparator;
+
+    /// <summary>More digits than <see cref="Capacity"/>: the shape is not described (every tile counts as non-empty).</summary>
+    public bool Overflow { get; private set; }
+
+    /// <summary>Product of the outside factors: the number of tiles.</summary>
+    public long OutsideTiles { get; private set; }
+
+    public readonly long this[int i] => _items[i];
+
+    public static TileShape Create()
+    {
+        var s = new TileShape { OutsideTiles = 1, _lastWasSeparator = true };
+        return s;
+    }
+
+    /// <summary>Adds the next digit of the current dimension (factor 1 is skipped; a run of one kind merges).</summary>
+    public void Add(long factor, bool inside)
+    {
+        if (factor <= 1 || Overflow) return;
+        if (!inside) OutsideTiles *= factor;
+        if (!_lastWasSeparator && (_items[_count - 1] & 1) == (inside ? 1 : 0))
+        {
+            _items[_count - 1] = ((_items[_count - 1] >> 1) * factor << 1) | (inside ? 1L : 0);
+            return;
+        }
+        if (_count >= Capacity) { Overflow = true; return; }
+        _items[_count++] = (factor << 1) | (inside ? 1L : 0);
+        _lastWasSeparator = false;
+    }
+
+    public void EndDimension()
+    {
+        if (Overflow) return;
+        if (_count >= Capacity) { Overflow = true; return; }
+        _items[_count++] = 0;
+        _lastWasSeparator = true;
+    }
+
+    public readonly bool Equals(TileShape other)
+    {
+        if (_count != other._count || Overflow != other.Overflow) return false;
+        for (int i = 0; i < _count; i++) if (_items[i] != other._items[i]) return false;
+        return true;
+    }
+
+    public override readonly bool Equals(object? obj) => obj is TileShape s && Equals(s);
+
+    public override readonly int GetHashCode()
+    {
+        var h = new HashCode();
+        for (int i = 0; i < _count; i++) h.Add(_items[i]);
+        return h.ToHashCode();
     }
 }

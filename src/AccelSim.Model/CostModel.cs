@@ -113,6 +113,7 @@ public static class CostModel
         var mapping = compact.ToMapping(path, problem);
         return new CostReport(path.Architecture.Name, cu.Name, problem.Name, path.Architecture.ClockHz, r.Cycles, r.ComputeCycles,
             r.Utilization, r.SpatialUtilization, r.Operations, cu.Instances, r.UtilizedInstances[ctx.LevelCount], r.EnergyKnown ? r.EnergyPJ : null, r.ComputeEnergy,
-            r.OffChipBytes, levels.ToImmutable(), energy.ToImmutable(), LoopNestPrinter.Print(mapping, problem, r.TileWords, path));
+            r.OffChipBytes, levels.ToImmutable(), energy.ToImmutable(), LoopNestPrinter.Print(mapping, problem, r.TileWords, path),
+            problem.RequiredPoints, problem.Points);
     }
 }

@@ -36,7 +36,12 @@ public sealed record LevelReport(
 /// <summary>Energy of one component and action (pJ, all instances).</summary>
 public sealed record EnergyItem(string Component, string Action, double PicoJoules);
 
-/// <summary>What one mapping of one Einsum costs on one architecture. Energy is null when it is unavailable.</summary>
+/// <summary>
+/// What one mapping of one Einsum costs on one architecture. Energy is null when it is unavailable.
+/// <see cref="Operations"/> are the points computed: all <see cref="DensePoints"/> for a dense Einsum; for a masked
+/// one, the points of the compute steps the mask leaves non-empty (partially masked steps are computed whole), which
+/// is at least <see cref="RequiredPoints"/> (`analyze`'s exact count).
+/// </summary>
 public sealed record CostReport(
     string Architecture,
     string Compute,
@@ -54,8 +59,13 @@ public sealed record CostReport(
     double OffChipBytes,
     ImmutableArray<LevelReport> Levels,
     ImmutableArray<EnergyItem> Energy,
-    string LoopNest)
+    string LoopNest,
+    long RequiredPoints,
+    long DensePoints)
 {
+    /// <summary>True when the Einsum's mask leaves points out (then tiles it empties are skipped).</summary>
+    public bool Masked => RequiredPoints != DensePoints;
+
     /// <summary>Whole cycles (the analytical value rounded up).</summary>
     public long CyclesCeiling => (long)Math.Ceiling(Cycles - 1e-9);
     public double Seconds => Cycles / ClockHz;

@@ -12,7 +12,10 @@ public static class CostReportWriter
         var sb = new StringBuilder();
         foreach (var n in notes ?? Array.Empty<string>()) sb.AppendLine("note: " + n);
         sb.AppendLine($"Architecture  {r.Architecture}, compute {r.Compute} ({Invariant.Grouped(r.ComputeInstances)} units), {Invariant.Sig(r.ClockHz / 1e6)} MHz");
-        sb.AppendLine($"Problem       {r.Problem}: {Invariant.Sig(r.Operations)} points");
+        sb.AppendLine(r.Masked
+            ? $"Problem       {r.Problem}: {Invariant.Grouped((long)r.Operations)} points computed, {Invariant.Grouped(r.RequiredPoints)} required by the mask " +
+              $"({Invariant.Sig(100.0 * r.RequiredPoints / Math.Max(1, r.DensePoints), 3)}% of {Invariant.Grouped(r.DensePoints)}; masked tiles skipped)"
+            : $"Problem       {r.Problem}: {Invariant.Sig(r.Operations)} points");
         sb.AppendLine($"Cycles        {Invariant.Grouped(r.CyclesCeiling)}  ({Invariant.Sig(r.Seconds * 1e3)} ms; compute {Invariant.Grouped((long)Math.Ceiling(r.ComputeCycles))})");
         var bound = r.Levels.Where(l => l.BandwidthCycles >= r.Cycles - 1e-9 && l.BandwidthCycles > r.ComputeCycles).Select(l => l.Name).ToList();
         if (bound.Count > 0) sb.AppendLine($"Bound by      bandwidth of {string.Join(", ", bound)}");
@@ -88,6 +91,9 @@ public static class CostReportWriter
             w.WriteNumber("utilization", r.Utilization);
             w.WriteNumber("spatial_utilization", r.SpatialUtilization);
             w.WriteNumber("operations", r.Operations);
+            w.WriteNumber("points_computed", r.Operations);
+            w.WriteNumber("points_required", r.RequiredPoints);
+            w.WriteNumber("points_dense", r.DensePoints);
             w.WriteNumber("offchip_bytes", r.OffChipBytes);
             w.WriteStartArray("levels");
             foreach (var l in r.Levels)

@@ -54,6 +54,8 @@ public sealed class EvalResult
         MemoStamp = new int[maxLoops * states];
         Reset = new long[maxRanks];
         Keys = new long[64];
+        NonEmptyTiles = new long[levels + 1];
+        Tiles = new long[levels + 1];
     }
 
     public int Levels { get; }
@@ -85,6 +87,16 @@ public sealed class EvalResult
     public readonly double[] LevelLeakEnergy;
 
     public long TemporalIterations;
+    /// <summary>
+    /// Temporal iterations the compute units run: all of them, less those whose points the problem's mask leaves
+    /// empty on every busy unit (equal to <see cref="TemporalIterations"/> for a dense problem).
+    /// </summary>
+    public long ComputedIterations;
+    /// <summary>
+    /// Masked problems only: per level, and last for the compute units' steps, the tiles over the mask's dimensions
+    /// (<see cref="Tiles"/>) and those holding a required point (<see cref="NonEmptyTiles"/>).
+    /// </summary>
+    public readonly long[] NonEmptyTiles, Tiles;
     public double ComputeCycles;
     public double Cycles;
     public double Utilization;

@@ -19,6 +19,10 @@ namespace AccelSim.Model;
 ///   counted per spatial fan-out level.
 /// * Output (read-write) tensor: updates = accesses from below; reads = updates - distinct points (first update
 ///   needs no read); fills include the first (cold) fill, as legacy Timeloop counts them.
+/// * Masked problems (<see cref="ProblemShape.Mask"/>; dense ones never take this path): level tiles and compute
+///   steps that hold no required point are skipped; each level's fills, the parent reads that serve them and an
+///   output's updates and reads scale by the non-empty share of that level's tiles, compute by the non-empty steps
+///   (see arch/README.md, Masks).
 /// * Cycles = max(compute cycles, each level's traffic / bandwidth). Energy = block accesses x per-action energy
 ///   (<see cref="BlockPricing"/>: per action, or legacy Timeloop's one ceil over a tensor's accesses); unknown
 ///   (<see cref="EvalResult.EnergyKnown"/> false) when a component on the path has no energy table.
@@ -53,6 +57,7 @@ public sealed class ModelContext
     private readonly bool[] _sharedVector;
     private readonly int _computeInstances;
     private readonly double _computeLeak;
+    private readonly IterationMask? _mask;
 
     public double CyclesPerPoint { get; }
     public double EnergyPerPoint { get; }
@@ -140,6 +145,7 @@ public sealed class ModelContext
         }
         CyclesPerPoint = cycles;
         EnergyPerPoint = energy;
+        _mask = problem.Mask;
         ComponentsWithoutEnergy = path.ComponentsWithoutEnergy(problem.OpsPerPoint.Where(o => o.Count > 0).Select(o => o.Kind));
         EnergyKnown = ComponentsWithoutEnergy.Count == 0;
     }
@@ -163,6 +169,13 @@ public sealed class ModelContext
         if (!Prepare(m, r)) return false;
         BuildLoops(m, r);
         long pt = r.TemporalIterations;
+        long steps = pt;
+        if (_mask is not null)
+        {
+            CountMaskedTiles(m, r);
+            steps = pt / r.Tiles[L] * r.NonEmptyTiles[L];
+        }
+        r.ComputedIterations = steps;
 
         // Distinct data offsets among each level's spatial children, per tensor.
         for (int l = 0; l < L; l++)
@@ -183,21 +196,27 @@ public sealed class ModelContext
                 long mult = 1;
                 for (int s = l; s < child; s++) mult *= r.Distinct[s * T + t];
                 long childAccesses = child < L ? Fills(r, child, t) : pt;
-                if (child < L) r.Fills[child * T + t] = childAccesses;
+                if (child < L) r.Fills[child * T + t] = Live(r, childAccesses, child);
                 r.DistinctChildren[i] = mult;
                 r.ChildInstances[i] = r.UtilizedInstances[child] / r.UtilizedInstances[l];
-                r.Partition[i] = Partition(m, r, l, t);
+                long partition = Partition(m, r, l, t);
                 if (_isOutput[t])
                 {
-                    r.Updates[i] = childAccesses * mult;
-                    r.Reads[i] = r.Updates[i] - r.Partition[i];
+                    // Masked: updates and reads scale alike, so the first update of a point still needs no read.
+                    r.Updates[i] = Live(r, childAccesses * mult, child);
+                    r.Reads[i] = Live(r, childAccesses * mult - partition, child);
+                    r.Partition[i] = r.Updates[i] - r.Reads[i];
                 }
-                else r.Reads[i] = childAccesses * mult;
+                else
+                {
+                    r.Reads[i] = Live(r, childAccesses * mult, child);
+                    r.Partition[i] = Live(r, partition, child);
+                }
             }
         }
 
         // Cycles.
-        double computeCycles = pt * CyclesPerPoint;
+        double computeCycles = steps * CyclesPerPoint;
         double cycles = computeCycles;
         for (int l = 0; l < L; l++)
         {
@@ -215,7 +234,7 @@ public sealed class ModelContext
         r.ComputeCycles = computeCycles;
         r.Cycles = cycles;
         long busy = r.UtilizedInstances[L];
-        r.Operations = (double)pt * busy;
+        r.Operations = (double)steps * busy;
         r.SpatialUtilization = (double)busy / _computeInstances;
         r.Utilization = cycles > 0 ? r.Operations * CyclesPerPoint / (_computeInstances * cycles) : 0;
 
@@ -259,6 +278,54 @@ public sealed class ModelContext
     }
 
     private static long CeilDiv(long a, long b) => a <= 0 ? 0 : (a + b - 1) / b;
+
+    /// <summary>
+    /// A dense count of accesses made by level <paramref name="level"/>'s tiles (the compute units' steps when it is
+    /// L), scaled to the tiles the mask leaves non-empty. Unchanged for a dense problem.
+    /// </summary>
+    private long Live(EvalResult r, long dense, int level)
+    {
+        if (_mask is null) return dense;
+        long tiles = r.Tiles[level], live = r.NonEmptyTiles[level];
+        if (live == tiles) return dense;
+        return (long)(((Int128)dense * live + tiles / 2) / tiles);
+    }
+
+    /// <summary>
+    /// Tiles of each level, and the compute units' steps, that hold a point of the mask, over the dimensions it
+    /// reads. A level-l tile is the box its sub-nest covers (extents <c>Ext[l]</c>), placed by every loop above it; a
+    /// compute step is the points all busy units compute in one temporal iteration (the spatial digits vary inside it,
+    /// the temporal ones place it).
+    /// </summary>
+    private void CountMaskedTiles(CompactMapping m, EvalResult r)
+    {
+        var used = _mask!.UsedDims;
+        for (int l = 0; l < L; l++)
+        {
+            var shape = TileShape.Create();
+            foreach (var d in used)
+            {
+                long e = r.Ext[l * D + d];
+                shape.Add(_dimSize[d] / e, inside: false);
+                shape.Add(e, inside: true);
+                shape.EndDimension();
+            }
+            r.Tiles[l] = shape.OutsideTiles;
+            r.NonEmptyTiles[l] = _mask.NonEmptyTiles(shape);
+        }
+        var steps = TileShape.Create();
+        foreach (var d in used)
+        {
+            for (int l = 0; l < L; l++)
+            {
+                steps.Add(m.Temporal[l * D + d], inside: false);
+                steps.Add((long)m.SpatialX[l * D + d] * m.SpatialY[l * D + d], inside: true);
+            }
+            steps.EndDimension();
+        }
+        r.Tiles[L] = steps.OutsideTiles;
+        r.NonEmptyTiles[L] = _mask.NonEmptyTiles(steps);
+    }
 
     /// <summary>Extents, fan-outs, keep masks and capacities.</summary>
     private bool Prepare(CompactMapping m, EvalResult r)

@@ -91,6 +91,9 @@ public static class PointCounter
             .Select(a => a is BoundExpr e ? new CompiledAtom(e, ScalarCompiler.CompilePredicate(e)) : a).ToArray();
         var point = new long[space.Count];
         var n = space[inner].Size;
+        // The linear atoms as flat arrays (the inner loop runs once per outer point).
+        var innerCoef = linear.Select(a => a.Form.Coefficient(inner)).ToArray();
+        var restTerms = linear.Select(a => a.Form.Coefficients.Where(kv => kv.Key != inner).Select(kv => (kv.Key, kv.Value)).ToArray()).ToArray();
         long total = 0;
         for (long k = 0; k < outerCount; k++)
         {
@@ -98,10 +101,12 @@ public static class PointCounter
             foreach (var v in outer) { point[v] = rem % space[v].Size; rem /= space[v].Size; }
             long lo = 0, hi = n - 1;
             point[inner] = 0;
-            foreach (var a in linear)
+            for (var ai = 0; ai < linear.Length; ai++)
             {
-                var c = a.Form.Coefficient(inner);
-                var rest = a.Form.Evaluate(point); // inner is 0 here
+                var a = linear[ai];
+                var c = innerCoef[ai];
+                var rest = a.Form.Constant; // the form without its inner term
+                foreach (var (v, coef) in restTerms[ai]) rest += coef * point[v];
                 var t = -rest / c;
                 if (c > 0) hi = Math.Min(hi, a.Op == BinaryFn.Le ? FloorTol(t) : CeilTol(t) - 1);
                 else lo = Math.Max(lo, a.Op == BinaryFn.Le ? CeilTol(t) : FloorTol(t) + 1);

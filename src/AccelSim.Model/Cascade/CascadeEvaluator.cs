@@ -23,6 +23,9 @@ namespace AccelSim.Model.Cascade;
 ///   whose footprint fits; otherwise a spill fraction sends that share of the buffered traffic to DRAM (FLAT).
 /// * Schedule. Per-Einsum array times combine by the stages of the architecture's schedule (see
 ///   <see cref="Schedule"/>), which yields latency, per-array utilisation and load imbalance.
+/// * Masks. Each Einsum's problem carries its mask (its `where:`, its inputs' supports, less the trivial points an
+///   empty operand makes known), so the single-Einsum model skips its empty tiles and array time counts only the
+///   steps that hold work (<see cref="AccelSim.Mapping.IterationMask"/>).
 /// Thread-safe: one evaluator may price many points concurrently.
 /// </summary>
 public sealed class CascadeEvaluator
@@ -486,7 +489,7 @@ public sealed class CascadeEvaluator
         energy["DRAM"] = energy.GetValueOrDefault("DRAM") + dramEnergy;
         energy[path.Compute.Name] = energy.GetValueOrDefault(path.Compute.Name) + r.ComputeEnergy;
 
-        double cycles = s.Array.Issue == IssuePolicy.Serial ? r.ComputeCycles : r.TemporalIterations * ChainedCyclesPerPoint(s);
+        double cycles = s.Array.Issue == IssuePolicy.Serial ? r.ComputeCycles : r.ComputedIterations * ChainedCyclesPerPoint(s);
         long depth = 1;
         var outputDims = s.Problem.Einsum.OutputVariables.ToHashSet();
         for (int d = 0; d < ctx.DimCount; d++)
@@ -495,9 +498,13 @@ public sealed class CascadeEvaluator
             for (int l = 0; l < L; l++) depth *= (long)cm.SpatialX[l * ctx.DimCount + d] * cm.SpatialY[l * ctx.DimCount + d];
         }
         var seconds = cycles / path.Architecture.ClockHz;
-        return new EinsumCost(s.Problem.Name, s.Array.Name, path.Compute.Name, s.Group, r.TemporalIterations, cycles, seconds,
+        return new EinsumCost(s.Problem.Name, s.Array.Name, path.Compute.Name, s.Group, r.ComputedIterations, cycles, seconds,
             r.SpatialUtilization, depth, r.Operations, dramRead, dramWrite, (dramRead + dramWrite) / dramBytesPerSecond,
-            r.ComputeEnergy, onChipEnergy, dramEnergy, levels.ToImmutableArray(), LoopNestPrinter.Print(mapping, s.Problem.Shape, r.TileWords, path));
+            r.ComputeEnergy, onChipEnergy, dramEnergy, levels.ToImmutableArray(), LoopNestPrinter.Print(mapping, s.Problem.Shape, r.TileWords, path))
+        {
+            Mask = s.Problem.Shape.Mask,
+            DensePoints = s.Problem.Shape.Points,
+        };
     }
 
     /// <summary>A chained PE processes one point per cycle of its slowest unit.</summary>

@@ -5,7 +5,11 @@ namespace AccelSim.Model.Cascade;
 /// <summary>Accesses and energy of one storage level for one Einsum (all instances; fused data adjusted).</summary>
 public sealed record LevelTraffic(string Level, double Reads, double Writes, double EnergyPJ);
 
-/// <summary>What one Einsum costs inside a cascade: its array time, utilisation, DRAM traffic and energy.</summary>
+/// <summary>
+/// What one Einsum costs inside a cascade: its array time, utilisation, DRAM traffic and energy.
+/// <see cref="TemporalIterations"/> are the steps its array runs (those the mask leaves empty are skipped) and
+/// <see cref="Operations"/> the points it computes (at least <see cref="RequiredPoints"/>).
+/// </summary>
 public sealed record EinsumCost(
     string Einsum,
     string Array,
@@ -34,6 +38,15 @@ public sealed record EinsumCost(
     /// model priced it before the cascade's residence adjustments; <see cref="Mapping"/> is its printed loop nest.
     /// </summary>
     public AccelSim.Mapping.Mapping? ResolvedMapping { get; init; }
+
+    /// <summary>The Einsum's mask (null when it computes every point).</summary>
+    public AccelSim.Mapping.IterationMask? Mask { get; init; }
+
+    /// <summary>Points of the dense iteration space.</summary>
+    public long DensePoints { get; init; }
+
+    /// <summary>Points the Einsum requires: `analyze`'s count under its mask and its inputs' supports (counted when asked).</summary>
+    public long RequiredPoints => Mask?.RequiredPoints ?? DensePoints;
 
     /// <summary>The name of the template that produced <see cref="ResolvedMapping"/>.</summary>
     public string? Template { get; init; }

@@ -69,7 +69,7 @@ public sealed record EinsumProblem(ExtendedEinsum Einsum, ProblemShape Shape, Im
 
         var ops = OpCounts.Kinds.Where(k => einsum.OpsPerPoint[k] != 0)
             .Select(k => new OpCount(k.ToString().ToLowerInvariant(), einsum.OpsPerPoint[k])).ToImmutableArray();
-        var shape = ProblemShape.Create(einsum.Name, dims, spaces.ToImmutable(), ops);
+        var shape = ProblemShape.Create(einsum.Name, dims, spaces.ToImmutable(), ops) with { Mask = IterationMask.For(einsum, cascade) };
         return new EinsumProblem(einsum, shape, tensors.ToImmutable());
     }
 }
