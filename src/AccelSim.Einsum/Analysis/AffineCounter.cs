@@ -116,11 +116,13 @@ internal static class AffineCounter
                 if (cut > from && cut <= to) cuts.Add(cut);
             }
             cuts.Sort();
-            for (var s = 0; s < cuts.Count; s++)
+            var distinct = 1;
+            for (var s = 1; s < cuts.Count; s++)
+                if (cuts[s] != cuts[distinct - 1]) cuts[distinct++] = cuts[s];
+            for (var s = 0; s < distinct; s++)
             {
-                if (s > 0 && cuts[s] == cuts[s - 1]) continue;
                 var y = cuts[s];
-                var end = s + 1 < cuts.Count ? cuts[s + 1] - 1 : to;
+                var end = s + 1 < distinct ? cuts[s + 1] - 1 : to;
                 var at = y;
                 if (Holds(f, a => { var i = index[a]; return rows[i].C[inner] * at + rest[i] <= 0; })) total += end - y + 1;
             }

@@ -112,6 +112,9 @@ internal sealed class TileCounter(List<Atom> atoms, Tiling tiling, long[] sizes)
         public Box Copy() => new(Active, (long[])Lo.Clone(), (long[])Hi.Clone(), (int[])TLo.Clone(), (int[])THi.Clone());
     }
 
+    /// <summary>Sweeps of fewer tiles interpret the condition; compiling one costs about as much as 100,000 evaluations.</summary>
+    private const long CompileAbove = 100_000;
+
     private readonly Dictionary<BoundExpr, Func<long[], bool>> _compiled = [];
     private readonly long[] _slotBuffer = new long[tiling.Slots.Length];
 
@@ -239,14 +242,16 @@ internal sealed class TileCounter(List<Atom> atoms, Tiling tiling, long[] sizes)
     /// <summary>Every tile of the box evaluated once, weighted by its number of points.</summary>
     private long Sweep(Formula f, int[] ids, Box box)
     {
-        var expr = ToExpr(f);
-        if (!_compiled.TryGetValue(expr, out var predicate))
-            _compiled[expr] = predicate = ScalarCompiler.CompilePredicate(expr);
         var vars = ids.SelectMany(a => ((TileAtom)atoms[a]).Variables).Distinct()
             .OrderBy(v => box.THi[v] - box.TLo[v]).ToArray(); // the variable with most tiles innermost
         var tileCount = vars.Aggregate(1L, (a, v) => checked(a * (box.THi[v] - box.TLo[v] + 1)));
         if (tileCount > PointCounter.MaxTileEvaluations)
             throw new CountingLimitException($"counting this mask needs {tileCount:N0} tile evaluations; it is too complex for exact analytical counting at this size");
+        var expr = ToExpr(f);
+        Func<long[], bool> predicate;
+        if (tileCount < CompileAbove) predicate = slotValues => ScalarEvaluator.Truth(expr, slotValues); // compiling costs more
+        else if (!_compiled.TryGetValue(expr, out predicate!))
+            _compiled[expr] = predicate = ScalarCompiler.CompilePredicate(expr);
         var rest = box.Active.Where(v => !vars.Contains(v)).Aggregate(1L, (a, v) => checked(a * (box.Hi[v] - box.Lo[v] + 1)));
         var slots = new long[tiling.Slots.Length];
         var slotsOf = vars.Select(v => Enumerable.Range(0, tiling.Slots.Length).Where(s => tiling.Slots[s].Variable == v).ToArray()).ToArray();
