@@ -27,11 +27,11 @@ public static class PointCounter
     {
         var dense = space.Aggregate(1L, (a, v) => checked(a * v.Size));
         if (condition is null) return dense;
-        var used = new HashSet<int>();
-        Support.CollectVariables(condition, used);
-        var vars = used.Order().ToArray();
+        var vars = VariablesInOrderOfAppearance(condition);
+        var used = vars.ToHashSet();
         var others = space.Where((_, i) => !used.Contains(i)).Aggregate(1L, (a, v) => checked(a * v.Size));
-        // Renumber the variables the condition uses 0..k-1, so that equal masks over other iteration orders share a count.
+        // Renumber the variables the condition uses 0..k-1 as they appear, so that the same mask read by Einsums
+        // with other iteration orders (QK[b,h,m,p] and MX[b,h,p] = max[m] QK) shares one count.
         var map = new Dictionary<int, AffineIndex>();
         for (var i = 0; i < vars.Length; i++) map[vars[i]] = new AffineIndex(0, [new AffineTerm(i, "v" + i, 1)]);
         var canonical = Support.Substitute(condition, map);
@@ -39,17 +39,36 @@ public static class PointCounter
         var key = (canonical, string.Join(",", sizes));
         if (cache is null || !cache.Counts.TryGetValue(key, out var count))
         {
-            count = CountCanonical(canonical, sizes);
+            count = CountCanonical(canonical, sizes, cache);
             cache?.Counts.Add(key, count);
         }
         return checked(others * count);
     }
 
-    private static long CountCanonical(BoundExpr condition, long[] sizes)
+    private static int[] VariablesInOrderOfAppearance(BoundExpr condition)
+    {
+        var order = new List<int>();
+        void Walk(BoundExpr e)
+        {
+            switch (e)
+            {
+                case IndexValueExpr i:
+                    foreach (var t in i.Index.Terms) if (!order.Contains(t.Variable)) order.Add(t.Variable);
+                    break;
+                case UnaryBound u: Walk(u.Operand); break;
+                case BinaryBound b: Walk(b.Left); Walk(b.Right); break;
+                case BlockMaskExpr m: Walk(m.RowBlock); Walk(m.ColBlock); break;
+            }
+        }
+        Walk(condition);
+        return [.. order];
+    }
+
+    private static long CountCanonical(BoundExpr condition, long[] sizes, CountCache? cache)
     {
         var builder = new MaskBuilder(sizes.Length);
         if (builder.Build(condition) is { } formula && Tiling.Create(builder.Slots, sizes) is { } tiling)
-            return new TileCounter(builder.Atoms, tiling, sizes).Count(formula);
+            return new TileCounter(builder.Atoms, tiling, sizes).Count(formula, cache);
         var space = sizes.Select((n, i) => new IterationVariable("v" + i, "V" + i, n)).ToArray();
         return PointwiseCounter.Count(condition, space);
     }
@@ -59,6 +78,10 @@ public static class PointCounter
 internal sealed class CountCache
 {
     public Dictionary<(BoundExpr Condition, string Sizes), long> Counts { get; } = [];
+
+    /// <summary>By formula once simplified over the whole space: the supports that downstream Einsums add to a
+    /// mask (`p >= 0` once the key rank is reduced) are always true and vanish there.</summary>
+    public Dictionary<string, long> Formulas { get; } = [];
 }
 
 /// <summary>
@@ -112,13 +135,37 @@ internal sealed class TileCounter(List<Atom> atoms, Tiling tiling, long[] sizes)
         public Box Copy() => new(Active, (long[])Lo.Clone(), (long[])Hi.Clone(), (int[])TLo.Clone(), (int[])THi.Clone());
     }
 
-    /// <summary>Sweeps of fewer tiles interpret the condition; compiling one costs about as much as 100,000 evaluations.</summary>
-    private const long CompileAbove = 100_000;
+    /// <summary>Sweeps of fewer tiles interpret the condition; compiling one costs about as much as 20,000 evaluations.</summary>
+    private const long CompileAbove = 20_000;
 
     private readonly Dictionary<BoundExpr, Func<long[], bool>> _compiled = [];
     private readonly long[] _slotBuffer = new long[tiling.Slots.Length];
 
-    public long Count(Formula formula)
+    public long Count(Formula formula, CountCache? cache)
+    {
+        formula = Simplify(formula, FullBox([.. Enumerable.Range(0, sizes.Length)]));
+        if (cache is null) return CountSimplified(formula);
+        var key = Describe(formula) + " over " + string.Join(",", sizes);
+        if (!cache.Formulas.TryGetValue(key, out var count)) cache.Formulas[key] = count = CountSimplified(formula);
+        return count;
+    }
+
+    private string Describe(Formula f) => f switch
+    {
+        FConst c => c.Value ? "true" : "false",
+        FAtom a => atoms[a.Index] switch
+        {
+            LinearLe l => $"[{string.Join(" ", l.Coefficients)} {l.Constant} <= 0]",
+            TileAtom t => $"[{t.Slotted.Format(_ => "?")} with {string.Join(" ", t.Slots.Select(s => $"s{s}=({tiling.Slots[s].A}*v{tiling.Slots[s].Variable}+{tiling.Slots[s].K})//{tiling.Slots[s].C}"))}]",
+            _ => "?",
+        },
+        FNot n => "not " + Describe(n.Operand),
+        FAnd a => "and(" + string.Join(", ", a.Parts.Select(Describe)) + ")",
+        FOr o => "or(" + string.Join(", ", o.Parts.Select(Describe)) + ")",
+        _ => "?",
+    };
+
+    private long CountSimplified(Formula formula)
     {
         // Top-level conjuncts over disjoint variables are independent: count each over its own variables.
         var parts = AffineCounter.Conjuncts(formula);
@@ -248,10 +295,11 @@ internal sealed class TileCounter(List<Atom> atoms, Tiling tiling, long[] sizes)
         if (tileCount > PointCounter.MaxTileEvaluations)
             throw new CountingLimitException($"counting this mask needs {tileCount:N0} tile evaluations; it is too complex for exact analytical counting at this size");
         var expr = ToExpr(f);
-        Func<long[], bool> predicate;
-        if (tileCount < CompileAbove) predicate = slotValues => ScalarEvaluator.Truth(expr, slotValues); // compiling costs more
-        else if (!_compiled.TryGetValue(expr, out predicate!))
-            _compiled[expr] = predicate = ScalarCompiler.CompilePredicate(expr);
+        if (!_compiled.TryGetValue(expr, out var predicate))
+        {
+            if (tileCount < CompileAbove) predicate = slotValues => ScalarEvaluator.Truth(expr, slotValues);
+            else _compiled[expr] = predicate = ScalarCompiler.CompilePredicate(expr);
+        }
         var rest = box.Active.Where(v => !vars.Contains(v)).Aggregate(1L, (a, v) => checked(a * (box.Hi[v] - box.Lo[v] + 1)));
         var slots = new long[tiling.Slots.Length];
         var slotsOf = vars.Select(v => Enumerable.Range(0, tiling.Slots.Length).Where(s => tiling.Slots[s].Variable == v).ToArray()).ToArray();
