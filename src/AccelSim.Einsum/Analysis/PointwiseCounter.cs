@@ -90,7 +90,7 @@ internal static class PointwiseCounter
             .Select(a => a is BoundExpr e ? new CompiledAtom(e, ScalarCompiler.CompilePredicate(e)) : a).ToArray();
         var point = new long[space.Count];
         var n = space[inner].Size;
-        long total = 0;
+        long total = 0, evaluated = 0;
         for (long k = 0; k < outerCount; k++)
         {
             var rem = k;
@@ -110,6 +110,9 @@ internal static class PointwiseCounter
             var innerDependent = perPoint.Where(a => DependsOn(a, inner)).ToArray();
             if (!perPoint.Except(innerDependent).All(a => Holds(a, point))) continue;
             if (innerDependent.Length == 0) { total += hi - lo + 1; continue; }
+            evaluated += hi - lo + 1;
+            if (evaluated > MaxEnumeration)
+                throw new CountingLimitException($"counting this mask needs more than {MaxEnumeration:N0} point evaluations; it is too complex for exact analytical counting at this size");
             for (var x = lo; x <= hi; x++)
             {
                 point[inner] = x;

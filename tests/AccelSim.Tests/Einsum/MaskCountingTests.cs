@@ -211,6 +211,52 @@ public class MaskCountingTests
         Assert.Equal(expected, r.Einsum("A").Points);
     }
 
+    private static (int Code, string Out, string Err) Cli(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var code = AccelSim.Cli.Cli.Run(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    [Fact]
+    public void BlockSparseCausalAnalyzesThroughTheCli()
+    {
+        const long n = 131072, block = 64;
+        var (code, stdout, stderr) = Cli("analyze", RepoPaths.Of("workloads", "attention", "block-sparse-3pass.yaml"),
+            "--set", $"seq_len={n}", "--set", "causal=true", "--set", "heads=1");
+        Assert.True(code == 0, stderr);
+        long expected = 0;
+        for (long rb = 0; rb < n / block; rb++)
+            for (long cb = 0; cb <= rb; cb++)
+                if (rb == cb || BlockMaskExpr.Keep(rb, cb, 0.25, 1)) expected += rb == cb ? block * (block + 1) / 2 : block * block;
+        var sn = stdout.Split('\n').First(l => l.StartsWith("SN "));
+        Assert.Contains(expected.ToString("N0", System.Globalization.CultureInfo.InvariantCulture), sn);
+    }
+
+    [Fact]
+    public void AMaskTooLargeToCountIsOneLocatedLine()
+    {
+        // (p + m + e) % 3 is neither affine nor constant on tiles: counted point by point, refused at 2^48 points.
+        using var dir = new Experiments.TempDir();
+        var file = dir.Write("mod-mask.yaml", """
+            name: mod-mask
+            params: {n: 65536}
+            ranks: {P: n, M: n, E: n}
+            tensors: {Q: [P, E], K: [M, E]}
+            einsums:
+              - expr: S[p,m] = Q[p,e] * K[m,e]
+                where: (p + m + e) % 3 == 0
+            """);
+        var (code, stdout, stderr) = Cli("analyze", file);
+        Assert.Equal(2, code);
+        var line = Assert.Single(stderr.Trim().Split('\n'));
+        Assert.StartsWith(file + ":", line);
+        Assert.Contains("too complex for exact analytical counting", line);
+        Assert.DoesNotContain("Exception", line);
+        Assert.Equal("", stdout);
+    }
+
     [Fact]
     public void SplitRankCausalCountsAtAMillionTokens()
     {
