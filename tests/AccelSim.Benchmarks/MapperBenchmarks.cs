@@ -97,6 +97,6 @@ public class MapperTimeloopBenchmarks
         var r = MapSearch.Run(_request);
         if (r.Report.EnergyDelayProduct > _timeloopEdp * (1 + 1e-9))
             throw new InvalidOperationException($"EDP {r.Report.EnergyDelayProduct:E6} is worse than Timeloop's {_timeloopEdp:E6}");
-        return r.Report.EnergyDelayProduct;
+        return r.Report.EnergyDelayProduct ?? throw new InvalidOperationException("the mapping has no energy-delay product");
     }
 }

@@ -53,6 +53,7 @@ public static class CascadeAnalyzer
         var supports = new Dictionary<string, BoundExpr?>(StringComparer.Ordinal);
         var einsums = ImmutableArray.CreateBuilder<EinsumAnalysis>();
         var total = OpCounts.Zero;
+        var counts = new CountCache();
         foreach (var e in cascade.Einsums)
         {
             var condition = Support.PointCondition(e, supports);
@@ -62,7 +63,15 @@ public static class CascadeAnalyzer
                     $"{e.Name}: the masks reaching this Einsum through its inputs combine into a condition " +
                     (depth > MaxConditionDepth ? $"deeper than {MaxConditionDepth} levels" : $"of more than {MaxConditionNodes:N0} terms") +
                     "; too many masked Einsums are chained for exact counting");
-            var points = PointCounter.Count(condition, e.Iteration);
+            long points;
+            try
+            {
+                points = PointCounter.Count(condition, e.Iteration, counts);
+            }
+            catch (CountingLimitException limit)
+            {
+                throw new InputException(e.Location, null, $"{e.Name}: {limit.Message}; use smaller sizes or larger blocks");
+            }
             supports[e.Output.Tensor] = Support.OutputSupport(e, condition);
             OpCounts ops;
             try
