@@ -11,13 +11,7 @@ public class CliMessageTests
     private static readonly string Workload = RepoPaths.Of("workloads", "attention", "attention-1pass.yaml");
     private static readonly string Arch = RepoPaths.Of("arch", "timeloop-3level.yaml");
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        var code = Cli.Cli.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
     private static string OneLineError(params string[] args)
     {

@@ -10,13 +10,7 @@ namespace AccelSim.Tests.Einsum;
 /// </summary>
 public class CheckCommandTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        var code = Cli.Cli.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
     private static IEnumerable<string> Files(string dir) =>
         Directory.GetFiles(RepoPaths.Of("workloads", dir), "*.yaml").Order(StringComparer.Ordinal);

@@ -211,13 +211,7 @@ public class MaskCountingTests
         Assert.Equal(expected, r.Einsum("A").Points);
     }
 
-    private static (int Code, string Out, string Err) Cli(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var code = AccelSim.Cli.Cli.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static (int Code, string Out, string Err) Cli(params string[] args) => CliRunner.Run(args);
 
     [Fact]
     public void BlockSparseCausalAnalyzesThroughTheCli()

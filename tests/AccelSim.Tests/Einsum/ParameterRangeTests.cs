@@ -29,13 +29,7 @@ public class ParameterRangeTests
           - Y[n] = A[n,k] * B[k]
         """;
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        var code = Cli.Cli.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
     /// <summary>Exit 2, one line, no .NET exception names, starting with <paramref name="prefix"/> and containing every part.</summary>
     private static string AssertError(string[] args, string prefix, params string[] parts)

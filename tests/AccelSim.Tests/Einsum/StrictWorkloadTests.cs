@@ -26,13 +26,7 @@ public class StrictWorkloadTests
         attention: null
         """;
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        var code = Cli.Cli.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
     private static void AssertUnknown(string path, int line, string field, string suggestion)
     {

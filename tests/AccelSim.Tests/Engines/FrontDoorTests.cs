@@ -13,13 +13,7 @@ namespace AccelSim.Tests.Engines;
 /// </summary>
 public class FrontDoorTests
 {
-    private static (int Code, string Out, string Err) Cli(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        var code = AccelSim.Cli.Cli.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
+    private static (int Code, string Out, string Err) Cli(params string[] args) => CliRunner.Run(args);
 
     private static JsonElement Json(params string[] args)
     {

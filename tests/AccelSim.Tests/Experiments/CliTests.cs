@@ -6,13 +6,7 @@ namespace AccelSim.Tests.Experiments;
 /// <summary>The `sweep`, `merge`, `plot` and `report` verbs end to end on the shipped roofline sweep.</summary>
 public class ExperimentsCliTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var code = Cli.Cli.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
     private static string Shipped(string name) =>
         Path.Combine(SweepSpecParserTests.RepoRoot(), "workloads", "sweeps", name);

@@ -18,13 +18,7 @@ public class ResultsFolderTests
             arch.clock_hz: [1e9, 1.5e9, 2e9, 3e9, 4e9]
         """;
 
-    private static (int Code, string Out, string Err) Cli(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var code = AccelSim.Cli.Cli.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static (int Code, string Out, string Err) Cli(params string[] args) => CliRunner.Run(args);
 
     private static string HolderPattern(int pid) =>
         $@"results folder is in use by accelsim pid {pid} on {Regex.Escape(Environment.MachineName)} since \d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\dZ";

@@ -10,13 +10,7 @@ namespace AccelSim.Tests.Experiments;
 /// </summary>
 public class ResultsInputTests
 {
-    private static (int Code, string Out, string Err) Cli(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var code = AccelSim.Cli.Cli.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static (int Code, string Out, string Err) Cli(params string[] args) => CliRunner.Run(args);
 
     /// <summary>A finished poly sweep (8 points, 6 succeed) in DIR/run; returns its results.csv.</summary>
     private static string Folder(TempDir dir)

@@ -5,13 +5,7 @@ namespace AccelSim.Tests.FuseMax;
 /// <summary>`accelsim reproduce fusemax`: writes its tables and figures, prints the headline; bad input exits 2.</summary>
 public class FuseMaxCliTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        var code = Cli.Cli.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
     [Fact]
     public void ReproduceWritesTheStudyTables()

@@ -8,12 +8,7 @@ namespace AccelSim.Tests.Gpu;
 /// <summary>The GPU engine prices the bound cascade: its roles, its mask (the IR's definition) and its own Einsums.</summary>
 public class GpuCascadeTests
 {
-    private static (int Code, string Out, string Err) Cli(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        return (AccelSim.Cli.Cli.Run(args, o, e), o.ToString(), e.ToString());
-    }
+    private static (int Code, string Out, string Err) Cli(params string[] args) => CliRunner.Run(args);
 
     private static string Workload(string file) => RepoPaths.Of("workloads", "attention", file);
 

@@ -3,12 +3,7 @@ namespace AccelSim.Tests.Gpu;
 /// <summary>`accelsim eval` dispatches arch/gpu specs to the GPU model, like any other architecture.</summary>
 public class GpuEvalCliTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        return (AccelSim.Cli.Cli.Run(args, o, e), o.ToString(), e.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
     [Fact]
     public void EvalOnAGpuSpecUsesTheKernelModel()

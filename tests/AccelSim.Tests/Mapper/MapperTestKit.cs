@@ -29,13 +29,7 @@ public static class MapperTestKit
         new(levels.SelectMany(l => p.Tensors.Select(t => (MapDirective)new KeepDirective(l, t.Name, true, null, "test"))).ToImmutableArray(),
             ImmutableArray<string>.Empty);
 
-    public static (int Code, string Out, string Err) Cli(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        var code = AccelSim.Cli.Cli.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
+    public static (int Code, string Out, string Err) Cli(params string[] args) => CliRunner.Run(args);
 
     public static string Timeloop(string relative) => Path.Combine(
         AccelSim.Tests.Model.Timeloop.TimeloopGoldenTests.ReferenceRoot(),

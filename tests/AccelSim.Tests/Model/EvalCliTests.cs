@@ -13,13 +13,7 @@ public class EvalCliTests
         return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
     }
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        var code = Cli.Cli.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
     private static string Temp(string name, string text)
     {

@@ -9,13 +9,7 @@ namespace AccelSim.Tests.Model;
 /// </summary>
 public class HardwareSpecTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        var code = Cli.Cli.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
     private static string Case03 => Path.Combine(Timeloop.TimeloopGoldenTests.ReferenceRoot(), "03-model-conv1d+oc-3level", "legacy-v0.2");
     private static string Arch03 => Path.Combine(Case03, "arch/3level.arch.yaml");

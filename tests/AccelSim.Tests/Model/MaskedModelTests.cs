@@ -15,13 +15,7 @@ namespace AccelSim.Tests.Model;
 /// </summary>
 public class MaskedModelTests
 {
-    private static (int Code, string Out, string Err) Cli(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        var code = AccelSim.Cli.Cli.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
+    private static (int Code, string Out, string Err) Cli(params string[] args) => CliRunner.Run(args);
 
     private static ProblemShape Qk(string where)
     {

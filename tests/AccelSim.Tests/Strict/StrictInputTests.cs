@@ -16,13 +16,7 @@ namespace AccelSim.Tests.Strict;
 /// </summary>
 public class StrictInputTests
 {
-    private static (int Code, string Out, string Err) Cli(params string[] args)
-    {
-        using var o = new StringWriter();
-        using var e = new StringWriter();
-        var code = AccelSim.Cli.Cli.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
+    private static (int Code, string Out, string Err) Cli(params string[] args) => CliRunner.Run(args);
 
     private static void OneLineError((int Code, string Out, string Err) r, params string[] contains)
     {

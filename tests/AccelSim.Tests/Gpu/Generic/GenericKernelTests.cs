@@ -11,12 +11,7 @@ public class GenericKernelTests
 {
     private static readonly string H100 = RepoPaths.Of("arch", "gpu", "h100.yaml");
 
-    private static (int Code, string Out, string Err) Cli(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        return (AccelSim.Cli.Cli.Run(args, o, e), o.ToString(), e.ToString());
-    }
+    private static (int Code, string Out, string Err) Cli(params string[] args) => CliRunner.Run(args);
 
     private static JsonElement Generic(string workload, params string[] sets)
     {
