@@ -118,7 +118,7 @@ public sealed class Interpreter
 
         if (e.ReduceVariables.IsEmpty)
         {
-            var r = e.Filter is null || ScalarEvaluator.Truth(e.Filter, point) ? Eval(e, e.Body, point) : null;
+            var r = Passes(e, point) ? Eval(e, e.Body, point) : null;
             if (r is not null) _executed[e.Name]++;
             return r ?? e.Init;
         }
@@ -135,7 +135,7 @@ public sealed class Interpreter
                 point[v] = rem % e.Iteration[v].Size;
                 rem /= e.Iteration[v].Size;
             }
-            if (e.Filter is not null && !ScalarEvaluator.Truth(e.Filter, point)) continue;
+            if (!Passes(e, point)) continue;
             if (Eval(e, e.Body, point) is not { } x) continue;
             _executed[e.Name]++;
             acc = acc is not { } a ? x : e.Reduce switch
@@ -147,6 +147,16 @@ public sealed class Interpreter
         }
         return acc;
     }
+
+    /// <summary>Whether the point passes the filter; a filter reading tensors reads their values (empty = not kept).</summary>
+    private bool Passes(ExtendedEinsum e, long[] point)
+    {
+        if (e.Filter is null) return true;
+        if (!_readsData.TryGetValue(e.Name, out var reads)) _readsData[e.Name] = reads = !e.DataFilter.IsEmpty;
+        return reads ? Eval(e, e.Filter, point) is { } v && v != 0 : ScalarEvaluator.Truth(e.Filter, point);
+    }
+
+    private readonly Dictionary<string, bool> _readsData = new(StringComparer.Ordinal);
 
     private double? Eval(ExtendedEinsum e, BoundExpr x, long[] point)
     {

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using AccelSim.Einsum.Syntax;
 
 namespace AccelSim.Einsum.Ir;
@@ -40,6 +41,24 @@ public sealed record BlockMaskExpr(BoundExpr RowBlock, BoundExpr ColBlock, doubl
     }
 }
 
+/// <summary>
+/// Stands in, during counting, for the part of a `where:` that reads tensors (a data-dependent mask): it keeps a
+/// declared fraction <see cref="Density"/> of the points, and depends on the variables of <see cref="Indices"/>.
+/// </summary>
+public sealed record DeclaredMaskExpr(double Density, string Label, ImmutableArray<AffineIndex> Indices) : BoundExpr
+{
+    public bool Equals(DeclaredMaskExpr? other) =>
+        other is not null && Density == other.Density && Label == other.Label && Indices.AsSpan().SequenceEqual(other.Indices.AsSpan());
+
+    public override int GetHashCode()
+    {
+        var h = new HashCode();
+        h.Add(Density); h.Add(Label);
+        foreach (var i in Indices) h.Add(i);
+        return h.ToHashCode();
+    }
+}
+
 public static class BoundExprExtensions
 {
     public static BinaryFn ToFn(this BinaryOp op) => op switch
@@ -76,6 +95,7 @@ public static class BoundExprExtensions
             $"{b.Fn.ToString().ToLowerInvariant()}({b.Left.Format(input)}, {b.Right.Format(input)})",
         BinaryBound b => $"{Paren(b.Left, input)} {Symbol(b.Fn)} {Paren(b.Right, input)}",
         BlockMaskExpr m => $"blockmask({m.RowBlock.Format(input)}, {m.ColBlock.Format(input)}, {m.Density}, {m.Seed})",
+        DeclaredMaskExpr d => $"{d.Label} (declared density {d.Density.ToString("R", System.Globalization.CultureInfo.InvariantCulture)})",
         _ => e.ToString()!,
     };
 

@@ -356,8 +356,18 @@ public static partial class CascadeBinder
                 CheckExpandedSize(bound, st.Right);
                 if (filter is not null) CheckExpandedSize(filter, _whereExpr ?? st.Right);
                 var ops = OperationCounter.PerPoint(bound, reduce);
+                double? density = null;
+                if (spec.Density is { } dn)
+                {
+                    var d = dn.AsDouble();
+                    if (!(d is > 0 and <= 1)) throw dn.Error($"density must be in (0, 1], got {Invariant.Num(d)}");
+                    if (filter is null || !filter.Reads().Any())
+                        throw dn.Error("density is declared only for a where: that reads a tensor (a data-dependent mask); this Einsum's mask is counted exactly");
+                    density = d;
+                }
                 return new ExtendedEinsum(Name, order, [.. _vars], output, [.. _inputs], bound, reduce, reduceVars, filter,
-                    spec.Init, ops, spec.Text.Trim() + (spec.Where is null ? "" : $"  where {spec.Where}"), spec.TextNode.Location);
+                    spec.Init, ops, spec.Text.Trim() + (spec.Where is null ? "" : $"  where {spec.Where}"), spec.TextNode.Location)
+                { DeclaredDensity = density };
             }
 
             /// <summary>
