@@ -489,10 +489,30 @@ public static partial class CascadeBinder
                     throw Fail(a, $"unknown tensor '{a.Tensor}': declare it under tensors: (inputs must be declared) or write it with an Einsum");
                 if (a.Indices.Length != shape.Ranks.Length)
                     throw Fail(a, $"{a.Tensor} has {shape.Ranks.Length} rank(s) [{string.Join(",", shape.Ranks)}] but is indexed with {a.Indices.Length}");
-                var idx = a.Indices.Select(ToAffine).ToImmutableArray();
-                for (var d = 0; d < idx.Length; d++)
+                var idx = ImmutableArray.CreateBuilder<AffineIndex>(a.Indices.Length);
+                var gathers = new GatherIndex?[a.Indices.Length];
+                for (var d = 0; d < a.Indices.Length; d++)
+                {
+                    if (a.Indices[d] is AccessExpr table)
+                    {
+                        // A gather: the table is read as an input of this Einsum (so it counts in footprints and
+                        // dependencies); the index stands for the table's last index in analysis.
+                        var lookup = BindAccess(table);
+                        if (lookup.Gathers.Any(g => g is not null))
+                            throw Fail(table, $"a gather index may not itself gather (in {table.Tensor}[...])");
+                        if (lookup.Indices.IsEmpty)
+                            throw Fail(table, $"gather table {table.Tensor} needs at least one index");
+                        CheckAccess(lookup, isWrite: false, table);
+                        _inputs.Add(lookup);
+                        gathers[d] = new GatherIndex(_inputs.Count - 1, lookup.ToString());
+                        idx.Add(lookup.Indices[^1]);
+                        continue;
+                    }
+                    idx.Add(ToAffine(a.Indices[d]));
                     CheckRankConsistency(a, d, shape.Ranks[d]);
-                return new TensorAccess(a.Tensor, idx);
+                }
+                return new TensorAccess(a.Tensor, idx.MoveToImmutable())
+                { Gathers = gathers.Any(g => g is not null) ? [.. gathers] : [] };
             }
 
             /// <summary>A plain index variable must iterate a rank of the same size as the tensor's rank.</summary>
@@ -759,6 +779,11 @@ public static partial class CascadeBinder
                     var size = ctx._ranks[shape.Ranks[d]].Size;
                     if (min < 0 && isWrite)
                         throw Fail(at.Indices[d], $"writes {access.Tensor} at a negative index ({access.Indices[d]} can be {min})");
+                    if (access.GatherAt(d) is not null)
+                    {
+                        if (isWrite) throw Fail(at.Indices[d], $"writes {access.Tensor} through a gather; only reads may gather");
+                        continue; // checked on each value by the interpreter: the gathered rank's size is the range
+                    }
                     var guarded = _implicitFilters.Count > 0 && at.Indices[d] is NameExpr ne && _aliases.ContainsKey(ne.Name);
                     if (!isWrite && !ctx.IsProduced(access.Tensor) && !guarded && (min < 0 || max >= size))
                         throw Fail(at.Indices[d], $"index {access.Indices[d]} of input {access.Tensor} ranges over [{min}, {max}] but its rank {shape.Ranks[d]} has size {size}");
