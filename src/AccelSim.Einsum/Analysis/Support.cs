@@ -104,6 +104,7 @@ internal static class Support
                 case UnaryBound u: work.Push((u.Operand, level + 1)); break;
                 case BinaryBound b: work.Push((b.Left, level + 1)); work.Push((b.Right, level + 1)); break;
                 case BlockMaskExpr m: work.Push((m.RowBlock, level + 1)); work.Push((m.ColBlock, level + 1)); break;
+                case TopKExpr t: work.Push((t.Operand, level + 1)); break;
             }
         }
         return (deepest, nodes);

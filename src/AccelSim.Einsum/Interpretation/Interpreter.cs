@@ -181,6 +181,23 @@ public sealed class Interpreter
         return (long)v;
     }
 
+    /// <summary>1 when the operand at this point is among the k largest over the selected variable (ties to the
+    /// lower index; empty values are not candidates), 0 otherwise; empty when the operand is empty here.</summary>
+    private double? TopK(ExtendedEinsum e, TopKExpr t, long[] point)
+    {
+        var own = point[t.Variable];
+        if (Eval(e, t.Operand, point) is not { } mine) return null;
+        var other = (long[])point.Clone();
+        long above = 0;
+        for (long i = 0; i < t.Size && above < t.K; i++)
+        {
+            if (i == own) continue;
+            other[t.Variable] = i;
+            if (Eval(e, t.Operand, other) is { } x && (x > mine || (x == mine && i < own))) above++;
+        }
+        return above < t.K ? 1 : 0;
+    }
+
     /// <summary>Whether the point passes the filter; a filter reading tensors reads their values (empty = not kept).</summary>
     private bool Passes(ExtendedEinsum e, long[] point)
     {
@@ -223,6 +240,8 @@ public sealed class Interpreter
                 return l is { } lv && rr is { } rv ? ScalarEvaluator.Apply(b.Fn, lv, rv) : null;
             case BlockMaskExpr m:
                 return ScalarEvaluator.Value(m, point);
+            case TopKExpr t:
+                return TopK(e, t, point);
             default:
                 throw new InvalidOperationException("unsupported expression");
         }

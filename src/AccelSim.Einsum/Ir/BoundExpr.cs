@@ -59,6 +59,12 @@ public sealed record DeclaredMaskExpr(double Density, string Label, ImmutableArr
     }
 }
 
+/// <summary>
+/// `topk[m](S[...], k)`: 1 where the operand is among the <see cref="K"/> largest over variable
+/// <see cref="Variable"/> (size <see cref="Size"/>; the other variables fixed; ties go to the lower index), else 0.
+/// </summary>
+public sealed record TopKExpr(BoundExpr Operand, int Variable, string VariableName, long K, long Size) : BoundExpr;
+
 public static class BoundExprExtensions
 {
     public static BinaryFn ToFn(this BinaryOp op) => op switch
@@ -79,6 +85,7 @@ public static class BoundExprExtensions
         UnaryBound u => u.Operand.Reads(),
         BinaryBound b => b.Left.Reads().Concat(b.Right.Reads()),
         BlockMaskExpr m => m.RowBlock.Reads().Concat(m.ColBlock.Reads()),
+        TopKExpr t => t.Operand.Reads(),
         _ => [],
     };
 
@@ -95,6 +102,7 @@ public static class BoundExprExtensions
             $"{b.Fn.ToString().ToLowerInvariant()}({b.Left.Format(input)}, {b.Right.Format(input)})",
         BinaryBound b => $"{Paren(b.Left, input)} {Symbol(b.Fn)} {Paren(b.Right, input)}",
         BlockMaskExpr m => $"blockmask({m.RowBlock.Format(input)}, {m.ColBlock.Format(input)}, {m.Density}, {m.Seed})",
+        TopKExpr t => $"topk[{t.VariableName}]({t.Operand.Format(input)}, {t.K})",
         DeclaredMaskExpr d => $"{d.Label} (declared density {d.Density.ToString("R", System.Globalization.CultureInfo.InvariantCulture)})",
         _ => e.ToString()!,
     };

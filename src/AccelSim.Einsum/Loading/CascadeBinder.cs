@@ -297,6 +297,7 @@ public static partial class CascadeBinder
             private readonly List<TensorAccess> _inputs = [];
             private readonly List<BoundExpr> _implicitFilters = [];
             private Expr? _whereExpr;
+            private bool _bindingWhere;
 
             private InputException Fail(Expr at, string message) => Fail(at.Offset, message);
 
@@ -347,7 +348,9 @@ public static partial class CascadeBinder
                 BoundExpr? filter = null;
                 if (_whereExpr is not null)
                 {
+                    _bindingWhere = true;
                     filter = BindValueIn(_whereExpr, FailWhere);
+                    _bindingWhere = false;
                     if (filter is ConstExpr always && always.Value != 0) filter = null;
                 }
                 foreach (var f in _implicitFilters) filter = filter is null ? f : new BinaryBound(BinaryFn.And, filter, f);
@@ -365,9 +368,45 @@ public static partial class CascadeBinder
                         throw dn.Error("density is declared only for a where: that reads a tensor (a data-dependent mask); this Einsum's mask is counted exactly");
                     density = d;
                 }
+                else if (filter is not null && TopKDensity(filter) is { } implied) density = implied;
                 return new ExtendedEinsum(Name, order, [.. _vars], output, [.. _inputs], bound, reduce, reduceVars, filter,
                     spec.Init, ops, spec.Text.Trim() + (spec.Where is null ? "" : $"  where {spec.Where}"), spec.TextNode.Location)
                 { DeclaredDensity = density };
+            }
+
+            /// <summary>
+            /// The fraction a data-dependent filter keeps when it is only top-k selections (k of the selected rank's
+            /// size each); null when some other part reads a tensor, whose density must be declared.
+            /// </summary>
+            private static double? TopKDensity(BoundExpr filter)
+            {
+                var data = new ExtendedEinsumConjuncts(filter).Data;
+                if (data.Count == 0) return null;
+                var fraction = 1.0;
+                foreach (var c in data)
+                {
+                    var t = c switch
+                    {
+                        TopKExpr top => top,
+                        BinaryBound { Fn: BinaryFn.Gt or BinaryFn.Ne, Left: TopKExpr top, Right: ConstExpr { Value: 0 } } => top,
+                        BinaryBound { Fn: BinaryFn.Eq, Left: TopKExpr top, Right: ConstExpr { Value: 1 } } => top,
+                        _ => null,
+                    };
+                    if (t is null) return null;
+                    fraction *= (double)t.K / t.Size;
+                }
+                return fraction;
+            }
+
+            private sealed class ExtendedEinsumConjuncts
+            {
+                public List<BoundExpr> Data { get; } = [];
+                public ExtendedEinsumConjuncts(BoundExpr e) => Walk(e);
+                private void Walk(BoundExpr e)
+                {
+                    if (e is BinaryBound { Fn: BinaryFn.And } b) { Walk(b.Left); Walk(b.Right); }
+                    else if (e.Reads().Any()) Data.Add(e);
+                }
             }
 
             /// <summary>
@@ -673,6 +712,7 @@ public static partial class CascadeBinder
                         case UnaryBound u: work.Push(u.Operand); break;
                         case BinaryBound bb: work.Push(bb.Left); work.Push(bb.Right); break;
                         case BlockMaskExpr m: work.Push(m.RowBlock); work.Push(m.ColBlock); break;
+                        case TopKExpr t: work.Push(t.Operand); break;
                     }
                 }
                 return seen;
@@ -704,6 +744,21 @@ public static partial class CascadeBinder
                         new BinaryBound(BinaryFn.Add, new ConstExpr(1), new UnaryBound(UnaryFn.Exp, new UnaryBound(UnaryFn.Neg, x))));
                 switch (c.Function)
                 {
+                    case "topk":
+                    {
+                        if (!_bindingWhere) throw fail(c, "topk[...]() selects points and may appear only in a where:");
+                        if (c.Args.Length != 3) throw fail(c, $"topk[v](values, k) takes 2 argument(s), got {c.Args.Length - 1}");
+                        var over = ((NameExpr)c.Args[0]).Name;
+                        var vi = _vars.FindIndex(v => v.Name == over);
+                        if (vi < 0) throw fail(c.Args[0], $"topk[{over}]: '{over}' is not an index variable of this Einsum");
+                        var operand = bind(c.Args[1]);
+                        if (!operand.Reads().Any()) throw fail(c.Args[1], "topk[...]() selects by tensor values; its first argument must read a tensor");
+                        var size = _vars[vi].Size;
+                        var k = TryConstant(c.Args[2]) ?? throw fail(c.Args[2], "topk k must be a constant");
+                        if (!(Whole(k) && k >= 1 && k <= size))
+                            throw fail(c.Args[2], $"topk k must be a whole number in [1, {size}] (the size of {over}), got {Invariant.Num(k)}{ctx.SetValues(c.Args[2])}");
+                        return new TopKExpr(operand, vi, over, (long)k, size);
+                    }
                     case "exp": return Unary(UnaryFn.Exp);
                     case "log": return Unary(UnaryFn.Log);
                     case "sqrt": return Unary(UnaryFn.Sqrt);
