@@ -15,7 +15,11 @@ public sealed record EinsumAnalysis(
     string? Reduce,
     ImmutableArray<string> ReduceVariables,
     string Output,
-    ImmutableArray<string> Inputs);
+    ImmutableArray<string> Inputs)
+{
+    /// <summary>Set when <see cref="Points"/> rests on a declared density (a data-dependent mask), not an exact count.</summary>
+    public string? DeclaredDensityNote { get; init; }
+}
 
 public sealed record TensorFootprint(string Name, TensorRole Role, ImmutableArray<string> Ranks, ImmutableArray<long> Extents, long Elements, int WordBits, double Bytes);
 
@@ -56,7 +60,10 @@ public static class CascadeAnalyzer
         var counts = new CountCache();
         foreach (var e in cascade.Einsums)
         {
-            var condition = Support.PointCondition(e, supports);
+            if (!e.DataFilter.IsEmpty && e.DeclaredDensity is null)
+                throw new InputException(e.Location, null,
+                    $"{e.Name}: the number of points depends on the values of {string.Join(", ", e.DataFilter.SelectMany(c => c.Reads()).Select(i => e.Inputs[i].Tensor).Distinct())} read by where:; declare the expected fraction kept with `density: 0.25` (say) beside its where:");
+            var condition = Support.PointCondition(e, supports, declared: true);
             if (condition is not null && Support.Measure(condition, MaxConditionDepth, MaxConditionNodes) is var (depth, nodes)
                 && (depth > MaxConditionDepth || nodes > MaxConditionNodes))
                 throw new InputException(e.Location, null,
@@ -64,9 +71,10 @@ public static class CascadeAnalyzer
                     (depth > MaxConditionDepth ? $"deeper than {MaxConditionDepth} levels" : $"of more than {MaxConditionNodes:N0} terms") +
                     "; too many masked Einsums are chained for exact counting");
             long points;
+            string? declaredNote;
             try
             {
-                points = PointCounter.Count(condition, e.Iteration, counts);
+                points = PointCounter.CountDeclared(condition, e.Iteration, counts, out declaredNote);
             }
             catch (CountingLimitException limit)
             {
@@ -87,7 +95,7 @@ public static class CascadeAnalyzer
             }
             einsums.Add(new EinsumAnalysis(e.Name, e.Text, e.Iteration, e.DenseIterationPoints, points, e.OpsPerPoint, ops,
                 e.Reduce?.ToString().ToLowerInvariant(), [.. e.ReduceVariables.Select(v => e.Iteration[v].Name)],
-                e.Output.Tensor, [.. e.Inputs.Select(i => i.Tensor).Distinct()]));
+                e.Output.Tensor, [.. e.Inputs.Select(i => i.Tensor).Distinct()]) { DeclaredDensityNote = declaredNote });
         }
         var tensors = cascade.Tensors
             .Select(t => new TensorFootprint(t.Name, t.Role, t.Ranks, t.Extents, t.Elements, t.WordBits, t.Bytes))

@@ -21,7 +21,10 @@ public static class CascadeReportWriter
             einsums.Add([e.Name, string.Join(" ", e.Iteration.Select(v => $"{v.Name}:{v.Size}")), Invariant.Grouped(e.Points),
                 .. kinds.Select(k => e.Ops[k] == 0 ? "-" : Invariant.Grouped(e.Ops[k]))]);
         einsums.Add(["total", "", "", .. kinds.Select(k => Invariant.Grouped(r.TotalOps[k]))]);
-        sb.Append("Operations by Einsum (per kind; a MAC is a fused multiply-add)\n").Append(einsums).Append('\n');
+        sb.Append("Operations by Einsum (per kind; a MAC is a fused multiply-add)\n").Append(einsums);
+        foreach (var e in r.Einsums.Where(e => e.DeclaredDensityNote is not null))
+            sb.Append($"note: {e.Name}: points are declared, not exact: {e.DeclaredDensityNote}\n");
+        sb.Append('\n');
 
         var tensors = new TextTable("tensor", "role", "ranks", "extents", "elements", "bytes");
         foreach (var t in r.Tensors)
@@ -69,6 +72,7 @@ public static class CascadeReportWriter
                 w.WriteEndArray();
                 w.WriteNumber("dense_points", e.DensePoints);
                 w.WriteNumber("points", e.Points);
+                if (e.DeclaredDensityNote is not null) w.WriteString("points_declared", e.DeclaredDensityNote);
                 WriteOps(w, "ops", e.Ops);
                 WriteOps(w, "ops_per_point", e.OpsPerPoint);
                 if (e.Reduce is null) w.WriteNull("reduce"); else w.WriteString("reduce", e.Reduce);

@@ -21,6 +21,34 @@ public static class PointCounter
 
     public static long Count(BoundExpr? condition, IReadOnlyList<IterationVariable> space) => Count(condition, space, null);
 
+    /// <summary>
+    /// Counts a condition that may hold declared-density masks (<see cref="DeclaredMaskExpr"/>): the top-level ones
+    /// scale the exact count of the rest by their densities; any nested deeper is taken as always true.
+    /// <paramref name="note"/> names the declared masks (null when the count is exact).
+    /// </summary>
+    internal static long CountDeclared(BoundExpr? condition, IReadOnlyList<IterationVariable> space, CountCache? cache, out string? note)
+    {
+        var declared = new List<DeclaredMaskExpr>();
+        BoundExpr? rest = null;
+        void Split(BoundExpr? c)
+        {
+            switch (c)
+            {
+                case null: break;
+                case DeclaredMaskExpr d: if (!declared.Contains(d)) declared.Add(d); break;
+                case BinaryBound { Fn: BinaryFn.And } b: Split(b.Left); Split(b.Right); break;
+                default: rest = Support.And(rest, c); break;
+            }
+        }
+        Split(condition);
+        var exact = Count(Support.WithoutDeclared(rest), space, cache);
+        var nested = rest is not null && Support.HasDeclared(rest);
+        if (declared.Count == 0 && !nested) { note = null; return exact; }
+        var fraction = declared.Aggregate(1.0, (a, d) => a * d.Density);
+        note = string.Join("; ", declared.Select(d => d.Format(_ => "?")).Concat(nested ? ["a data-dependent mask reached through an input (taken as dense)"] : []));
+        return (long)Math.Round(fraction * exact);
+    }
+
     /// <summary>As <see cref="Count(BoundExpr?, IReadOnlyList{IterationVariable})"/>, remembering counts in
     /// <paramref name="cache"/>: the Einsums of a cascade often count the same mask over the same ranks.</summary>
     internal static long Count(BoundExpr? condition, IReadOnlyList<IterationVariable> space, CountCache? cache)

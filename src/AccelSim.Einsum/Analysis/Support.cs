@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using AccelSim.Einsum.Ir;
 
 namespace AccelSim.Einsum.Analysis;
@@ -11,11 +12,42 @@ namespace AccelSim.Einsum.Analysis;
 internal static class Support
 {
     /// <summary>The condition, over the Einsum's iteration variables, under which a point is computed.</summary>
-    public static BoundExpr? PointCondition(ExtendedEinsum e, IReadOnlyDictionary<string, BoundExpr?> supports)
+    /// <remarks>
+    /// A data-dependent part of the filter (one that reads tensors) is left out (over-approximated as dense) unless
+    /// <paramref name="declared"/>, where it becomes a <see cref="DeclaredMaskExpr"/> of the Einsum's declared density.
+    /// </remarks>
+    public static BoundExpr? PointCondition(ExtendedEinsum e, IReadOnlyDictionary<string, BoundExpr?> supports, bool declared = false)
     {
         var body = OfExpr(e.Body, e, supports);
-        return And(e.Filter, body);
+        if (!declared) body = WithoutDeclared(body);
+        var filter = e.StaticFilter;
+        var data = e.DataFilter;
+        if (declared && !data.IsEmpty && e.DeclaredDensity is { } density)
+        {
+            var indices = data.SelectMany(c => c.Reads()).Distinct().SelectMany(r => e.Inputs[r].Indices).Distinct().ToImmutableArray();
+            var label = string.Join(" and ", data.Select(c => c.Format(i => e.Inputs[i].ToString())));
+            filter = And(filter, new DeclaredMaskExpr(density, label, indices));
+        }
+        return And(filter, body);
     }
+
+    /// <summary>The condition with every declared-density mask taken as always true (an over-approximation).</summary>
+    public static BoundExpr? WithoutDeclared(BoundExpr? x) => x switch
+    {
+        null => null,
+        DeclaredMaskExpr => null,
+        BinaryBound { Fn: BinaryFn.And } b => And(WithoutDeclared(b.Left), WithoutDeclared(b.Right)),
+        BinaryBound { Fn: BinaryFn.Or } b => Or(WithoutDeclared(b.Left), WithoutDeclared(b.Right)),
+        _ => HasDeclared(x) ? null : x,
+    };
+
+    public static bool HasDeclared(BoundExpr x) => x switch
+    {
+        DeclaredMaskExpr => true,
+        UnaryBound u => HasDeclared(u.Operand),
+        BinaryBound b => HasDeclared(b.Left) || HasDeclared(b.Right),
+        _ => false,
+    };
 
     /// <summary>The output tensor's support, in the output's rank coordinates.</summary>
     public static BoundExpr? OutputSupport(ExtendedEinsum e, BoundExpr? pointCondition)
@@ -72,6 +104,7 @@ internal static class Support
                 case UnaryBound u: work.Push((u.Operand, level + 1)); break;
                 case BinaryBound b: work.Push((b.Left, level + 1)); work.Push((b.Right, level + 1)); break;
                 case BlockMaskExpr m: work.Push((m.RowBlock, level + 1)); work.Push((m.ColBlock, level + 1)); break;
+                case TopKExpr t: work.Push((t.Operand, level + 1)); break;
             }
         }
         return (deepest, nodes);
@@ -84,6 +117,7 @@ internal static class Support
         UnaryBound u => u with { Operand = Substitute(u.Operand, map) },
         BinaryBound b => b with { Left = Substitute(b.Left, map), Right = Substitute(b.Right, map) },
         BlockMaskExpr m => m with { RowBlock = Substitute(m.RowBlock, map), ColBlock = Substitute(m.ColBlock, map) },
+        DeclaredMaskExpr d => d with { Indices = [.. d.Indices.Select(i => Compose(i, map))] },
         _ => x,
     };
 
@@ -148,6 +182,7 @@ internal static class Support
         UnaryBound u => Uses(u.Operand, vars),
         BinaryBound b => Uses(b.Left, vars) || Uses(b.Right, vars),
         BlockMaskExpr m => Uses(m.RowBlock, vars) || Uses(m.ColBlock, vars),
+        DeclaredMaskExpr d => d.Indices.Any(i => i.Terms.Any(t => vars.Contains(t.Variable))),
         _ => false,
     };
 
@@ -159,6 +194,7 @@ internal static class Support
             case UnaryBound u: CollectVariables(u.Operand, into); break;
             case BinaryBound b: CollectVariables(b.Left, into); CollectVariables(b.Right, into); break;
             case BlockMaskExpr m: CollectVariables(m.RowBlock, into); CollectVariables(m.ColBlock, into); break;
+            case DeclaredMaskExpr d: foreach (var i in d.Indices) foreach (var t in i.Terms) into.Add(t.Variable); break;
         }
     }
 }

@@ -45,12 +45,31 @@ public sealed class Interpreter
         }
     }
 
-    /// <summary>Random inputs in [-1, 1) for every input tensor, from one seed.</summary>
+    /// <summary>
+    /// Random inputs in [-1, 1) for every input tensor, from one seed; a tensor used as a gather table gets random
+    /// whole numbers valid in every rank it indexes.
+    /// </summary>
     public static ImmutableDictionary<string, DenseTensor> RandomInputs(Cascade cascade, int seed)
     {
         var rng = new Random(seed);
+        var tableRange = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var e in cascade.Einsums)
+            foreach (var a in e.Inputs)
+                for (var d = 0; d < a.Indices.Length; d++)
+                    if (a.GatherAt(d) is { } g)
+                    {
+                        var table = e.Inputs[g.TableInput].Tensor;
+                        var size = cascade.Tensor(a.Tensor).Extents[d];
+                        tableRange[table] = Math.Min(size, tableRange.GetValueOrDefault(table, long.MaxValue));
+                    }
         return cascade.Tensors.Where(t => t.Role == TensorRole.Input)
-            .ToImmutableDictionary(t => t.Name, t => DenseTensor.Random(t.Name, t.Extents, rng), StringComparer.Ordinal);
+            .ToImmutableDictionary(t => t.Name, t =>
+            {
+                var tensor = DenseTensor.Random(t.Name, t.Extents, rng);
+                if (tableRange.TryGetValue(t.Name, out var range))
+                    for (long o = 0; o < tensor.Length; o++) tensor.Values[o] = rng.NextInt64(range);
+                return tensor;
+            }, StringComparer.Ordinal);
     }
 
     /// <summary>Evaluates every element of every tensor the cascade produces.</summary>
@@ -118,7 +137,7 @@ public sealed class Interpreter
 
         if (e.ReduceVariables.IsEmpty)
         {
-            var r = e.Filter is null || ScalarEvaluator.Truth(e.Filter, point) ? Eval(e, e.Body, point) : null;
+            var r = Passes(e, point) ? Eval(e, e.Body, point) : null;
             if (r is not null) _executed[e.Name]++;
             return r ?? e.Init;
         }
@@ -135,7 +154,7 @@ public sealed class Interpreter
                 point[v] = rem % e.Iteration[v].Size;
                 rem /= e.Iteration[v].Size;
             }
-            if (e.Filter is not null && !ScalarEvaluator.Truth(e.Filter, point)) continue;
+            if (!Passes(e, point)) continue;
             if (Eval(e, e.Body, point) is not { } x) continue;
             _executed[e.Name]++;
             acc = acc is not { } a ? x : e.Reduce switch
@@ -148,6 +167,47 @@ public sealed class Interpreter
         return acc;
     }
 
+    /// <summary>The index a gather looks up (null when the table element is empty); outside the rank it is an error.</summary>
+    private long? Gather(ExtendedEinsum e, GatherIndex g, TensorAccess access, int rank, long[] point)
+    {
+        var table = e.Inputs[g.TableInput];
+        var tix = new long[table.Indices.Length];
+        for (var d = 0; d < tix.Length; d++) tix[d] = table.Indices[d].Evaluate(point);
+        if (Element(table.Tensor, tix) is not { } v) return null;
+        var size = _tensors[access.Tensor].Extents[rank];
+        if (v != Math.Floor(v) || v < 0 || v >= size)
+            throw new AccelSim.Core.InputException(e.Location, null,
+                $"{e.Name}: gather {table.Tensor}[{string.Join(",", tix)}] = {v.ToString(System.Globalization.CultureInfo.InvariantCulture)} is not an index of rank {rank + 1} of {access.Tensor} (a whole number in [0, {size}))");
+        return (long)v;
+    }
+
+    /// <summary>1 when the operand at this point is among the k largest over the selected variable (ties to the
+    /// lower index; empty values are not candidates), 0 otherwise; empty when the operand is empty here.</summary>
+    private double? TopK(ExtendedEinsum e, TopKExpr t, long[] point)
+    {
+        var own = point[t.Variable];
+        if (Eval(e, t.Operand, point) is not { } mine) return null;
+        var other = (long[])point.Clone();
+        long above = 0;
+        for (long i = 0; i < t.Size && above < t.K; i++)
+        {
+            if (i == own) continue;
+            other[t.Variable] = i;
+            if (Eval(e, t.Operand, other) is { } x && (x > mine || (x == mine && i < own))) above++;
+        }
+        return above < t.K ? 1 : 0;
+    }
+
+    /// <summary>Whether the point passes the filter; a filter reading tensors reads their values (empty = not kept).</summary>
+    private bool Passes(ExtendedEinsum e, long[] point)
+    {
+        if (e.Filter is null) return true;
+        if (!_readsData.TryGetValue(e.Name, out var reads)) _readsData[e.Name] = reads = !e.DataFilter.IsEmpty;
+        return reads ? Eval(e, e.Filter, point) is { } v && v != 0 : ScalarEvaluator.Truth(e.Filter, point);
+    }
+
+    private readonly Dictionary<string, bool> _readsData = new(StringComparer.Ordinal);
+
     private double? Eval(ExtendedEinsum e, BoundExpr x, long[] point)
     {
         switch (x)
@@ -157,7 +217,15 @@ public sealed class Interpreter
             case ReadExpr r:
                 var access = e.Inputs[r.Input];
                 var idx = new long[access.Indices.Length];
-                for (var d = 0; d < idx.Length; d++) idx[d] = access.Indices[d].Evaluate(point);
+                for (var d = 0; d < idx.Length; d++)
+                {
+                    if (access.GatherAt(d) is { } g)
+                    {
+                        if (Gather(e, g, access, d, point) is not { } at) return null;
+                        idx[d] = at;
+                    }
+                    else idx[d] = access.Indices[d].Evaluate(point);
+                }
                 return Element(access.Tensor, idx);
             case UnaryBound u:
                 return Eval(e, u.Operand, point) is { } a ? ScalarEvaluator.Apply(u.Fn, a) : null;
@@ -172,6 +240,8 @@ public sealed class Interpreter
                 return l is { } lv && rr is { } rv ? ScalarEvaluator.Apply(b.Fn, lv, rv) : null;
             case BlockMaskExpr m:
                 return ScalarEvaluator.Value(m, point);
+            case TopKExpr t:
+                return TopK(e, t, point);
             default:
                 throw new InvalidOperationException("unsupported expression");
         }

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using AccelSim.Einsum.Syntax;
 
 namespace AccelSim.Einsum.Ir;
@@ -40,6 +41,30 @@ public sealed record BlockMaskExpr(BoundExpr RowBlock, BoundExpr ColBlock, doubl
     }
 }
 
+/// <summary>
+/// Stands in, during counting, for the part of a `where:` that reads tensors (a data-dependent mask): it keeps a
+/// declared fraction <see cref="Density"/> of the points, and depends on the variables of <see cref="Indices"/>.
+/// </summary>
+public sealed record DeclaredMaskExpr(double Density, string Label, ImmutableArray<AffineIndex> Indices) : BoundExpr
+{
+    public bool Equals(DeclaredMaskExpr? other) =>
+        other is not null && Density == other.Density && Label == other.Label && Indices.AsSpan().SequenceEqual(other.Indices.AsSpan());
+
+    public override int GetHashCode()
+    {
+        var h = new HashCode();
+        h.Add(Density); h.Add(Label);
+        foreach (var i in Indices) h.Add(i);
+        return h.ToHashCode();
+    }
+}
+
+/// <summary>
+/// `topk[m](S[...], k)`: 1 where the operand is among the <see cref="K"/> largest over variable
+/// <see cref="Variable"/> (size <see cref="Size"/>; the other variables fixed; ties go to the lower index), else 0.
+/// </summary>
+public sealed record TopKExpr(BoundExpr Operand, int Variable, string VariableName, long K, long Size) : BoundExpr;
+
 public static class BoundExprExtensions
 {
     public static BinaryFn ToFn(this BinaryOp op) => op switch
@@ -60,6 +85,7 @@ public static class BoundExprExtensions
         UnaryBound u => u.Operand.Reads(),
         BinaryBound b => b.Left.Reads().Concat(b.Right.Reads()),
         BlockMaskExpr m => m.RowBlock.Reads().Concat(m.ColBlock.Reads()),
+        TopKExpr t => t.Operand.Reads(),
         _ => [],
     };
 
@@ -76,6 +102,8 @@ public static class BoundExprExtensions
             $"{b.Fn.ToString().ToLowerInvariant()}({b.Left.Format(input)}, {b.Right.Format(input)})",
         BinaryBound b => $"{Paren(b.Left, input)} {Symbol(b.Fn)} {Paren(b.Right, input)}",
         BlockMaskExpr m => $"blockmask({m.RowBlock.Format(input)}, {m.ColBlock.Format(input)}, {m.Density}, {m.Seed})",
+        TopKExpr t => $"topk[{t.VariableName}]({t.Operand.Format(input)}, {t.K})",
+        DeclaredMaskExpr d => $"{d.Label} (declared density {d.Density.ToString("R", System.Globalization.CultureInfo.InvariantCulture)})",
         _ => e.ToString()!,
     };
 

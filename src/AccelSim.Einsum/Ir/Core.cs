@@ -94,10 +94,26 @@ public sealed record AffineIndex(long Constant, ImmutableArray<AffineTerm> Terms
     }
 }
 
-/// <summary>A read or write of a tensor inside an Einsum, with one affine index per tensor rank.</summary>
+/// <summary>
+/// An index that is a tensor lookup (a gather), e.g. `page[b,p1]` in `K[b,h,page[b,p1],m0,e]`: the value of input
+/// access <see cref="TableInput"/> of the Einsum, which must be a whole number inside the gathered rank.
+/// </summary>
+public sealed record GatherIndex(int TableInput, string Text);
+
+/// <summary>
+/// A read or write of a tensor inside an Einsum, with one affine index per tensor rank. Where
+/// <see cref="Gathers"/> has an entry for a rank, the index is looked up in a tensor at run time; its affine index
+/// is then the lookup table's last index (the position looked up), so that analysis sees the same iteration as a
+/// dense access.
+/// </summary>
 public sealed record TensorAccess(string Tensor, ImmutableArray<AffineIndex> Indices)
 {
-    public override string ToString() => $"{Tensor}[{string.Join(",", Indices)}]";
+    /// <summary>Per rank, the gather that computes its index, or null for an affine index (empty: no gather).</summary>
+    public ImmutableArray<GatherIndex?> Gathers { get; init; } = [];
+
+    public GatherIndex? GatherAt(int rank) => Gathers.IsDefaultOrEmpty ? null : Gathers[rank];
+
+    public override string ToString() => $"{Tensor}[{string.Join(",", Indices.Select((i, d) => GatherAt(d)?.Text ?? i.ToString()))}]";
 }
 
 /// <summary>Operator kinds counted per Einsum, so that each architecture can price them (e.g. exp as 6 MAC + 1 add).</summary>

@@ -30,6 +30,26 @@ public sealed record ExtendedEinsum(
     string Text,
     SourceLocation Location)
 {
+    /// <summary>
+    /// The fraction of points a `where:` that reads tensors keeps, as declared by `density:` (null when undeclared).
+    /// Analysis uses it in place of the tensor values, which it does not know.
+    /// </summary>
+    public double? DeclaredDensity { get; init; }
+
+    /// <summary>The conjuncts of <see cref="Filter"/> that read no tensor (null when none, or no filter).</summary>
+    public BoundExpr? StaticFilter => Conjuncts(Filter).Where(c => !c.Reads().Any())
+        .Aggregate((BoundExpr?)null, (a, c) => a is null ? c : new BinaryBound(BinaryFn.And, a, c));
+
+    /// <summary>The conjuncts of <see cref="Filter"/> that read a tensor: a data-dependent mask.</summary>
+    public ImmutableArray<BoundExpr> DataFilter => [.. Conjuncts(Filter).Where(c => c.Reads().Any())];
+
+    private static IEnumerable<BoundExpr> Conjuncts(BoundExpr? e) => e switch
+    {
+        null => [],
+        BinaryBound { Fn: BinaryFn.And } b => Conjuncts(b.Left).Concat(Conjuncts(b.Right)),
+        _ => [e],
+    };
+
     /// <summary>Number of points of the unfiltered iteration space.</summary>
     public long DenseIterationPoints => Iteration.Aggregate(1L, (a, v) => checked(a * v.Size));
 

@@ -297,6 +297,7 @@ public static partial class CascadeBinder
             private readonly List<TensorAccess> _inputs = [];
             private readonly List<BoundExpr> _implicitFilters = [];
             private Expr? _whereExpr;
+            private bool _bindingWhere;
 
             private InputException Fail(Expr at, string message) => Fail(at.Offset, message);
 
@@ -347,7 +348,9 @@ public static partial class CascadeBinder
                 BoundExpr? filter = null;
                 if (_whereExpr is not null)
                 {
+                    _bindingWhere = true;
                     filter = BindValueIn(_whereExpr, FailWhere);
+                    _bindingWhere = false;
                     if (filter is ConstExpr always && always.Value != 0) filter = null;
                 }
                 foreach (var f in _implicitFilters) filter = filter is null ? f : new BinaryBound(BinaryFn.And, filter, f);
@@ -356,8 +359,54 @@ public static partial class CascadeBinder
                 CheckExpandedSize(bound, st.Right);
                 if (filter is not null) CheckExpandedSize(filter, _whereExpr ?? st.Right);
                 var ops = OperationCounter.PerPoint(bound, reduce);
+                double? density = null;
+                if (spec.Density is { } dn)
+                {
+                    var d = dn.AsDouble();
+                    if (!(d is > 0 and <= 1)) throw dn.Error($"density must be in (0, 1], got {Invariant.Num(d)}");
+                    if (filter is null || !filter.Reads().Any())
+                        throw dn.Error("density is declared only for a where: that reads a tensor (a data-dependent mask); this Einsum's mask is counted exactly");
+                    density = d;
+                }
+                else if (filter is not null && TopKDensity(filter) is { } implied) density = implied;
                 return new ExtendedEinsum(Name, order, [.. _vars], output, [.. _inputs], bound, reduce, reduceVars, filter,
-                    spec.Init, ops, spec.Text.Trim() + (spec.Where is null ? "" : $"  where {spec.Where}"), spec.TextNode.Location);
+                    spec.Init, ops, spec.Text.Trim() + (spec.Where is null ? "" : $"  where {spec.Where}"), spec.TextNode.Location)
+                { DeclaredDensity = density };
+            }
+
+            /// <summary>
+            /// The fraction a data-dependent filter keeps when it is only top-k selections (k of the selected rank's
+            /// size each); null when some other part reads a tensor, whose density must be declared.
+            /// </summary>
+            private static double? TopKDensity(BoundExpr filter)
+            {
+                var data = new ExtendedEinsumConjuncts(filter).Data;
+                if (data.Count == 0) return null;
+                var fraction = 1.0;
+                foreach (var c in data)
+                {
+                    var t = c switch
+                    {
+                        TopKExpr top => top,
+                        BinaryBound { Fn: BinaryFn.Gt or BinaryFn.Ne, Left: TopKExpr top, Right: ConstExpr { Value: 0 } } => top,
+                        BinaryBound { Fn: BinaryFn.Eq, Left: TopKExpr top, Right: ConstExpr { Value: 1 } } => top,
+                        _ => null,
+                    };
+                    if (t is null) return null;
+                    fraction *= (double)t.K / t.Size;
+                }
+                return fraction;
+            }
+
+            private sealed class ExtendedEinsumConjuncts
+            {
+                public List<BoundExpr> Data { get; } = [];
+                public ExtendedEinsumConjuncts(BoundExpr e) => Walk(e);
+                private void Walk(BoundExpr e)
+                {
+                    if (e is BinaryBound { Fn: BinaryFn.And } b) { Walk(b.Left); Walk(b.Right); }
+                    else if (e.Reads().Any()) Data.Add(e);
+                }
             }
 
             /// <summary>
@@ -479,10 +528,30 @@ public static partial class CascadeBinder
                     throw Fail(a, $"unknown tensor '{a.Tensor}': declare it under tensors: (inputs must be declared) or write it with an Einsum");
                 if (a.Indices.Length != shape.Ranks.Length)
                     throw Fail(a, $"{a.Tensor} has {shape.Ranks.Length} rank(s) [{string.Join(",", shape.Ranks)}] but is indexed with {a.Indices.Length}");
-                var idx = a.Indices.Select(ToAffine).ToImmutableArray();
-                for (var d = 0; d < idx.Length; d++)
+                var idx = ImmutableArray.CreateBuilder<AffineIndex>(a.Indices.Length);
+                var gathers = new GatherIndex?[a.Indices.Length];
+                for (var d = 0; d < a.Indices.Length; d++)
+                {
+                    if (a.Indices[d] is AccessExpr table)
+                    {
+                        // A gather: the table is read as an input of this Einsum (so it counts in footprints and
+                        // dependencies); the index stands for the table's last index in analysis.
+                        var lookup = BindAccess(table);
+                        if (lookup.Gathers.Any(g => g is not null))
+                            throw Fail(table, $"a gather index may not itself gather (in {table.Tensor}[...])");
+                        if (lookup.Indices.IsEmpty)
+                            throw Fail(table, $"gather table {table.Tensor} needs at least one index");
+                        CheckAccess(lookup, isWrite: false, table);
+                        _inputs.Add(lookup);
+                        gathers[d] = new GatherIndex(_inputs.Count - 1, lookup.ToString());
+                        idx.Add(lookup.Indices[^1]);
+                        continue;
+                    }
+                    idx.Add(ToAffine(a.Indices[d]));
                     CheckRankConsistency(a, d, shape.Ranks[d]);
-                return new TensorAccess(a.Tensor, idx);
+                }
+                return new TensorAccess(a.Tensor, idx.MoveToImmutable())
+                { Gathers = gathers.Any(g => g is not null) ? [.. gathers] : [] };
             }
 
             /// <summary>A plain index variable must iterate a rank of the same size as the tensor's rank.</summary>
@@ -643,6 +712,7 @@ public static partial class CascadeBinder
                         case UnaryBound u: work.Push(u.Operand); break;
                         case BinaryBound bb: work.Push(bb.Left); work.Push(bb.Right); break;
                         case BlockMaskExpr m: work.Push(m.RowBlock); work.Push(m.ColBlock); break;
+                        case TopKExpr t: work.Push(t.Operand); break;
                     }
                 }
                 return seen;
@@ -674,6 +744,21 @@ public static partial class CascadeBinder
                         new BinaryBound(BinaryFn.Add, new ConstExpr(1), new UnaryBound(UnaryFn.Exp, new UnaryBound(UnaryFn.Neg, x))));
                 switch (c.Function)
                 {
+                    case "topk":
+                    {
+                        if (!_bindingWhere) throw fail(c, "topk[...]() selects points and may appear only in a where:");
+                        if (c.Args.Length != 3) throw fail(c, $"topk[v](values, k) takes 2 argument(s), got {c.Args.Length - 1}");
+                        var over = ((NameExpr)c.Args[0]).Name;
+                        var vi = _vars.FindIndex(v => v.Name == over);
+                        if (vi < 0) throw fail(c.Args[0], $"topk[{over}]: '{over}' is not an index variable of this Einsum");
+                        var operand = bind(c.Args[1]);
+                        if (!operand.Reads().Any()) throw fail(c.Args[1], "topk[...]() selects by tensor values; its first argument must read a tensor");
+                        var size = _vars[vi].Size;
+                        var k = TryConstant(c.Args[2]) ?? throw fail(c.Args[2], "topk k must be a constant");
+                        if (!(Whole(k) && k >= 1 && k <= size))
+                            throw fail(c.Args[2], $"topk k must be a whole number in [1, {size}] (the size of {over}), got {Invariant.Num(k)}{ctx.SetValues(c.Args[2])}");
+                        return new TopKExpr(operand, vi, over, (long)k, size);
+                    }
                     case "exp": return Unary(UnaryFn.Exp);
                     case "log": return Unary(UnaryFn.Log);
                     case "sqrt": return Unary(UnaryFn.Sqrt);
@@ -749,6 +834,11 @@ public static partial class CascadeBinder
                     var size = ctx._ranks[shape.Ranks[d]].Size;
                     if (min < 0 && isWrite)
                         throw Fail(at.Indices[d], $"writes {access.Tensor} at a negative index ({access.Indices[d]} can be {min})");
+                    if (access.GatherAt(d) is not null)
+                    {
+                        if (isWrite) throw Fail(at.Indices[d], $"writes {access.Tensor} through a gather; only reads may gather");
+                        continue; // checked on each value by the interpreter: the gathered rank's size is the range
+                    }
                     var guarded = _implicitFilters.Count > 0 && at.Indices[d] is NameExpr ne && _aliases.ContainsKey(ne.Name);
                     if (!isWrite && !ctx.IsProduced(access.Tensor) && !guarded && (min < 0 || max >= size))
                         throw Fail(at.Indices[d], $"index {access.Indices[d]} of input {access.Tensor} ranges over [{min}, {max}] but its rank {shape.Ranks[d]} has size {size}");

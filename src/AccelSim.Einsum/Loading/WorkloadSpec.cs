@@ -8,7 +8,11 @@ public sealed record RankSpec(string Name, string SizeText, YNode Node, Immutabl
 
 public sealed record TensorSpec(string Name, ImmutableArray<string> Ranks, int? WordBits, string? Role, YNode Node);
 
-public sealed record EinsumSpec(string? Name, string Text, YNode TextNode, string? Where, YNode? WhereNode, double? Init, YNode Node);
+public sealed record EinsumSpec(string? Name, string Text, YNode TextNode, string? Where, YNode? WhereNode, double? Init, YNode Node)
+{
+    /// <summary>`density:`, the declared fraction of points a data-dependent `where:` keeps.</summary>
+    public YNode? Density { get; init; }
+}
 
 /// <summary>
 /// A workload file as written (before parameters are bound). Parse once, bind many times (sweeps do this).
@@ -95,12 +99,12 @@ public sealed record WorkloadSpec(
         foreach (var item in enode.Items)
         {
             if (item.IsScalar) { einsums.Add(new EinsumSpec(null, item.Text, item, null, null, null, item)); continue; }
-            item.ExpectOnlyKeys("name", "expr", "where", "init", "description");
+            item.ExpectOnlyKeys("name", "expr", "where", "init", "density", "description");
             var expr = item.Req("expr");
             var where = item.Opt("where");
             einsums.Add(new EinsumSpec(item.OptString("name"), expr.Text, expr,
                 where is { IsNull: false } ? where.Text : null, where is { IsNull: false } ? where : null,
-                item.OptDouble("init"), item));
+                item.OptDouble("init"), item) { Density = item.Opt("density") is { IsNull: false } dn ? dn : null });
         }
         if (einsums.Count == 0) throw enode.Error("a workload needs at least one Einsum");
 

@@ -200,6 +200,18 @@ public sealed class Parser
                 if (t.Text is "false") return new Node(new NumberExpr(0, t.Offset), 1);
                 if (ReduceNames.Contains(t.Text) && Peek.Kind == TokenKind.Op && Peek.Text == "[")
                     return ParseSubscriptReduce(t);
+                if (t.Text == "topk" && Peek.Kind == TokenKind.Op && Peek.Text == "[")
+                {
+                    // topk[m](S[...], k): a call whose first argument names the variable selected over
+                    Next();
+                    if (Peek.Kind != TokenKind.Ident)
+                        throw new SyntaxException($"expected an index variable in topk[...], found {Describe(Peek)}", Peek.Offset);
+                    var over = Next();
+                    Expect("]");
+                    Expect("(");
+                    var (targs, tdepth) = ParseList(")", t.Offset);
+                    return Make(new CallExpr("topk", [new NameExpr(over.Text, over.Offset), .. targs], t.Offset), tdepth);
+                }
                 if (Peek.Kind == TokenKind.Op && Peek.Text == "[")
                 {
                     Next();
