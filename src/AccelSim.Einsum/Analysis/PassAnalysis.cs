@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using AccelSim.Core;
 using AccelSim.Einsum.Ir;
 
 namespace AccelSim.Einsum.Analysis;
@@ -35,6 +36,30 @@ public static class PassAnalysis
         return result.ToImmutable();
     }
 
+    /// <summary>
+    /// The variable of a running recurrence outside the analysed rank (an Einsum writes t + c and some Einsum reads
+    /// t + c' with c' &lt; c), or null.
+    /// </summary>
+    private static IterationVariable? Unrolled(Cascade cascade, HashSet<string> rankVariables)
+    {
+        var producer = cascade.Einsums.ToDictionary(e => e.Output.Tensor, StringComparer.Ordinal);
+        foreach (var e in cascade.Einsums)
+            foreach (var read in e.Inputs)
+            {
+                if (!producer.TryGetValue(read.Tensor, out var p)) continue;
+                for (var d = 0; d < read.Indices.Length; d++)
+                {
+                    var w = p.Output.Indices[d];
+                    var r = read.Indices[d];
+                    if (w.SoleVariable is not { } wv || r.SoleVariable is not { } rv) continue;
+                    var variable = p.Iteration[wv];
+                    if (variable.Name != e.Iteration[rv].Name || rankVariables.Contains(variable.Name)) continue;
+                    if (r.Constant < w.Constant) return variable;
+                }
+            }
+        return null;
+    }
+
     public static RankPasses? ForRank(Cascade cascade, Rank rank)
     {
         var partitionVars = rank.IsSplit ? rank.Partitions.Select(p => cascade.Rank(p).Variable).ToArray() : [];
@@ -48,62 +73,117 @@ public static class PassAnalysis
         var traversing = cascade.Einsums.Where(Traverses).ToList();
         if (traversing.Count == 0 && !cascade.Einsums.Any(Iterates)) return null;
 
-        var states = new Dictionary<string, State>(StringComparer.Ordinal);
+        var inputStates = new Dictionary<string, State>(StringComparer.Ordinal);
         foreach (var t in cascade.Tensors.Where(t => t.Role == TensorRole.Input))
-            states[t.Name] = t.Ranks.Any(rankNames.Contains) ? new State(Kind.Source, 2) : new State(Kind.Static, 0);
+            inputStates[t.Name] = t.Ranks.Any(rankNames.Contains) ? new State(Kind.Source, 2) : new State(Kind.Static, 0);
 
-        var times = new Dictionary<string, int>();
+        // A recurrence over a variable outside this rank (a time or chunk loop around traversals of it) is unrolled:
+        // each of its steps is its own node, so a step that needs a reduction over the rank completed by the previous
+        // step starts a new pass, exactly as many times as there are steps.
+        var outer = Unrolled(cascade, rankNames.Select(n => cascade.Rank(n).Variable).ToHashSet());
+        var steps = outer?.Size ?? 1;
+        bool InLoop(ExtendedEinsum e) => outer is not null && e.Iterates(outer.Name);
+        int StepsOf(ExtendedEinsum e) => InLoop(e) ? (int)steps : 1;
+        var producer = cascade.Einsums.ToDictionary(e => e.Output.Tensor, StringComparer.Ordinal);
+        var nodes = cascade.Einsums.ToDictionary(e => e.Name, e => new State?[StepsOf(e)], StringComparer.Ordinal);
+        var times = cascade.Einsums.ToDictionary(e => e.Name, _ => 0);
         var causes = new Dictionary<string, PassCause>();
-        bool changed;
-        var rounds = 0;
-        do
+
+        // The producer steps a read at step s of e reaches: one step for an index t + c on the producer's t + c'
+        // dimension, else all of them (read as a whole).
+        (int From, int To) Reached(ExtendedEinsum e, int s, TensorAccess read, ExtendedEinsum p)
         {
-            changed = false;
-            foreach (var e in cascade.Einsums)
+            var n = nodes[p.Name].Length;
+            if (!InLoop(p) || outer is not { } o) return (0, n - 1);
+            var pv = p.VariableIndex(o.Name);
+            var ev = e.VariableIndex(o.Name);
+            for (var d = 0; d < p.Output.Indices.Length; d++)
             {
-                var trav = Traverses(e);
-                var iter = Iterates(e);
-                var step = iter ? StepVariable(e) : -1;
-                var time = trav ? 2 : 0;
-                PassCause? cause = null;
-                foreach (var read in e.Inputs)
+                var w = p.Output.Indices[d];
+                if (w.SoleVariable != pv) continue;
+                var r = read.Indices[d];
+                if (ev < 0 || r.SoleVariable != ev) return (0, n - 1);
+                var ps = s + r.Constant - w.Constant;
+                return ps < 0 || ps >= n ? (1, 0) : ((int)ps, (int)ps);
+            }
+            return (0, n - 1);
+        }
+
+        var maxRounds = cascade.Einsums.Length + 2;
+        for (var round = 0; ; round++)
+        {
+            var changed = false;
+            var sweeps = outer is null ? 1 : (int)steps;
+            for (var s = 0; s < sweeps; s++)
+                foreach (var e in cascade.Einsums)
                 {
-                    // A running recurrence reading its own earlier steps imposes nothing new.
-                    if (read.Tensor == e.Output.Tensor) continue;
-                    if (!states.TryGetValue(read.Tensor, out var s)) continue; // produced later in a recurrence
-                    var inOrder = iter && read.Indices.Any(i => i.Uses(step));
-                    int need = s.Kind switch
+                    var mine = nodes[e.Name];
+                    // An Einsum outside the unrolled loop is evaluated once, after the last step.
+                    if (!InLoop(e) && s != sweeps - 1) continue;
+                    var es = InLoop(e) ? s : 0;
+                    var trav = Traverses(e);
+                    var iter = Iterates(e);
+                    var step = iter ? StepVariable(e) : -1;
+                    var time = trav ? 2 : 0;
+                    PassCause? cause = null;
+                    foreach (var read in e.Inputs)
                     {
-                        Kind.Static => 0,
-                        Kind.Source => 2,
-                        Kind.Streamed when inOrder => s.Time,
-                        Kind.Streamed => s.Time | 1, // read as a whole (e.g. its last element): after that pass
-                        _ => s.Time,                 // complete after pass (s.Time odd)
-                    };
-                    // A traversal that needs something available only after pass k starts pass k+1: that tensor forces it.
-                    var forced = trav && need % 2 == 1;
-                    if (forced) need++;
-                    if (need > time)
+                        var inOrder = iter && read.Indices.Any(i => i.Uses(step));
+                        var reached = new List<State>();
+                        if (inputStates.TryGetValue(read.Tensor, out var input)) reached.Add(input);
+                        else if (producer.TryGetValue(read.Tensor, out var p))
+                        {
+                            // A running recurrence reading its own earlier steps of this rank imposes nothing new.
+                            if (ReferenceEquals(p, e) && !InLoop(e)) continue;
+                            var (from, to) = Reached(e, es, read, p);
+                            for (var k = from; k <= to; k++)
+                                if (!(ReferenceEquals(p, e) && k == es) && nodes[p.Name][k] is { } st) reached.Add(st);
+                        }
+                        foreach (var st in reached)
+                        {
+                            int need = st.Kind switch
+                            {
+                                Kind.Static => 0,
+                                Kind.Source => 2,
+                                Kind.Streamed when inOrder => st.Time,
+                                Kind.Streamed => st.Time | 1, // read as a whole (e.g. its last element): after that pass
+                                _ => st.Time,                  // complete after pass (st.Time odd)
+                            };
+                            // A traversal that needs something available only after pass k starts pass k+1: that tensor forces it.
+                            var forced = trav && need % 2 == 1;
+                            if (forced) need++;
+                            if (need > time)
+                            {
+                                time = need;
+                                cause = forced
+                                    ? new PassCause(need / 2, read.Tensor, producer.GetValueOrDefault(read.Tensor)?.Name ?? read.Tensor, e.Name)
+                                    : null;
+                            }
+                        }
+                    }
+                    var writesAlong = iter && e.Output.Indices.Any(i => i.Uses(step));
+                    var outState = !iter ? new State(time == 0 ? Kind.Static : Kind.Complete, time)
+                        : writesAlong ? new State(Kind.Streamed, time)
+                        : new State(Kind.Complete, time | 1);
+                    if (mine[es] != outState)
                     {
-                        time = need;
-                        cause = forced
-                            ? new PassCause(need / 2, read.Tensor, cascade.Producer(read.Tensor)?.Name ?? read.Tensor, e.Name)
-                            : null;
+                        mine[es] = outState;
+                        changed = true;
+                    }
+                    if (time >= times[e.Name])
+                    {
+                        times[e.Name] = time;
+                        if (cause is not null) causes[e.Name] = cause; else if (es == 0) causes.Remove(e.Name);
                     }
                 }
-                var writesAlong = iter && e.Output.Indices.Any(i => i.Uses(step));
-                var outState = !iter ? new State(time == 0 ? Kind.Static : Kind.Complete, time)
-                    : writesAlong ? new State(Kind.Streamed, time)
-                    : new State(Kind.Complete, time | 1);
-                if (!states.TryGetValue(e.Output.Tensor, out var old) || old != outState)
-                {
-                    states[e.Output.Tensor] = outState;
-                    changed = true;
-                }
-                times[e.Name] = time;
-                if (cause is not null) causes[e.Name] = cause; else causes.Remove(e.Name);
+            if (!changed) break;
+            if (round >= maxRounds)
+            {
+                var culprit = cascade.Einsums.Where(Traverses).DefaultIfEmpty(cascade.Einsums[0]).First();
+                throw new InputException(culprit.Location, null,
+                    $"{culprit.Name}: over rank {rank.Name}, a value is needed before the traversal that completes it (a recurrence that reads a full reduction over {rank.Name} depending on itself); no number of passes computes it");
             }
-        } while (changed && ++rounds < 4 * cascade.Einsums.Length + 4);
+        }
 
         var passes = traversing.Count == 0 ? 1 : traversing.Max(e => times[e.Name]) / 2;
         var list = causes.Values.Where(c => c.Pass >= 2)
