@@ -37,12 +37,13 @@ public static class PassAnalysis
     }
 
     /// <summary>
-    /// The variable of a running recurrence outside the analysed rank (an Einsum writes t + c and some Einsum reads
-    /// t + c' with c' &lt; c), or null.
+    /// The variables of running recurrences outside the analysed rank (an Einsum writes t + c and some Einsum reads
+    /// t + c' with c' &lt; c), outer first.
     /// </summary>
-    private static IterationVariable? Unrolled(Cascade cascade, HashSet<string> rankVariables)
+    private static IterationVariable[] Unrolled(Cascade cascade, HashSet<string> rankVariables)
     {
         var producer = cascade.Einsums.ToDictionary(e => e.Output.Tensor, StringComparer.Ordinal);
+        var found = new Dictionary<string, IterationVariable>(StringComparer.Ordinal);
         foreach (var e in cascade.Einsums)
             foreach (var read in e.Inputs)
             {
@@ -54,10 +55,11 @@ public static class PassAnalysis
                     if (w.SoleVariable is not { } wv || r.SoleVariable is not { } rv) continue;
                     var variable = p.Iteration[wv];
                     if (variable.Name != e.Iteration[rv].Name || rankVariables.Contains(variable.Name)) continue;
-                    if (r.Constant < w.Constant) return variable;
+                    if (r.Constant < w.Constant) found.TryAdd(variable.Name, variable);
                 }
             }
-        return null;
+        // Outer ranks first, as the cascade declares them (a split rank lists its partitions outer to inner).
+        return [.. found.Values.OrderBy(v => cascade.Ranks.IndexOf(cascade.Ranks.First(r => r.Variable == v.Name)))];
     }
 
     public static RankPasses? ForRank(Cascade cascade, Rank rank)
@@ -77,50 +79,76 @@ public static class PassAnalysis
         foreach (var t in cascade.Tensors.Where(t => t.Role == TensorRole.Input))
             inputStates[t.Name] = t.Ranks.Any(rankNames.Contains) ? new State(Kind.Source, 2) : new State(Kind.Static, 0);
 
-        // A recurrence over a variable outside this rank (a time or chunk loop around traversals of it) is unrolled:
-        // each of its steps is its own node, so a step that needs a reduction over the rank completed by the previous
-        // step starts a new pass, exactly as many times as there are steps.
-        var outer = Unrolled(cascade, rankNames.Select(n => cascade.Rank(n).Variable).ToHashSet());
-        var steps = outer?.Size ?? 1;
-        bool InLoop(ExtendedEinsum e) => outer is not null && e.Iterates(outer.Name);
-        int StepsOf(ExtendedEinsum e) => InLoop(e) ? (int)steps : 1;
+        // Recurrences over variables outside this rank (a time or chunk loop around traversals of it) are unrolled:
+        // each step is its own node, so a step that needs a reduction over the rank completed by the previous step
+        // starts a new pass, exactly as many times as there are steps. Steps are swept in lexicographic order of the
+        // loop variables (outer ranks first); a node that does not iterate a loop variable is evaluated at its last value.
+        var loops = Unrolled(cascade, rankNames.Select(n => cascade.Rank(n).Variable).ToHashSet());
         var producer = cascade.Einsums.ToDictionary(e => e.Output.Tensor, StringComparer.Ordinal);
-        var nodes = cascade.Einsums.ToDictionary(e => e.Name, e => new State?[StepsOf(e)], StringComparer.Ordinal);
+        var own = cascade.Einsums.ToDictionary(e => e.Name, e => loops.Select((l, i) => e.Iterates(l.Name) ? i : -1).Where(i => i >= 0).ToArray(), StringComparer.Ordinal);
+        var nodes = cascade.Einsums.ToDictionary(e => e.Name,
+            e => new State?[checked((int)own[e.Name].Aggregate(1L, (a, i) => a * loops[i].Size))], StringComparer.Ordinal);
         var times = cascade.Einsums.ToDictionary(e => e.Name, _ => 0);
         var causes = new Dictionary<string, PassCause>();
 
-        // The producer steps a read at step s of e reaches: one step for an index t + c on the producer's t + c'
-        // dimension, else all of them (read as a whole).
-        (int From, int To) Reached(ExtendedEinsum e, int s, TensorAccess read, ExtendedEinsum p)
+        int NodeOf(ExtendedEinsum e, long[] at)
         {
-            var n = nodes[p.Name].Length;
-            if (!InLoop(p) || outer is not { } o) return (0, n - 1);
-            var pv = p.VariableIndex(o.Name);
-            var ev = e.VariableIndex(o.Name);
-            for (var d = 0; d < p.Output.Indices.Length; d++)
-            {
-                var w = p.Output.Indices[d];
-                if (w.SoleVariable != pv) continue;
-                var r = read.Indices[d];
-                if (ev < 0 || r.SoleVariable != ev) return (0, n - 1);
-                var ps = s + r.Constant - w.Constant;
-                return ps < 0 || ps >= n ? (1, 0) : ((int)ps, (int)ps);
-            }
-            return (0, n - 1);
+            long n = 0;
+            foreach (var i in own[e.Name]) n = n * loops[i].Size + at[i];
+            return (int)n;
         }
 
-        var maxRounds = cascade.Einsums.Length + 2;
+        // The producer nodes a read at loop position `at` of e reaches: on each loop variable of the producer, the one
+        // step an index t + c selects on the producer's t + c' dimension, else all of its steps (read as a whole).
+        List<int> Reached(ExtendedEinsum e, long[] at, TensorAccess read, ExtendedEinsum p)
+        {
+            var choices = new List<long[]>();
+            foreach (var i in own[p.Name])
+            {
+                var name = loops[i].Name;
+                var pv = p.VariableIndex(name);
+                var ev = e.VariableIndex(name);
+                long[]? pick = null;
+                for (var d = 0; d < p.Output.Indices.Length && pick is null; d++)
+                {
+                    var w = p.Output.Indices[d];
+                    if (w.SoleVariable != pv) continue;
+                    var r = read.Indices[d];
+                    if (ev < 0 || own[e.Name].All(j => j != i) || r.SoleVariable != ev) break;
+                    var ps = at[i] + r.Constant - w.Constant;
+                    if (ps < 0 || ps >= loops[i].Size) return []; // before the first step: nothing written yet
+                    pick = [ps];
+                }
+                choices.Add(pick ?? [.. Enumerable.Range(0, (int)loops[i].Size).Select(x => (long)x)]);
+            }
+            var result = new List<int> { 0 };
+            for (var k = 0; k < choices.Count; k++)
+            {
+                var size = loops[own[p.Name][k]].Size;
+                result = [.. result.SelectMany(n => choices[k].Select(c => (int)(n * size + c)))];
+            }
+            return result;
+        }
+
+        var maxRounds = 2 * cascade.Einsums.Length + 4;
+        var total = loops.Aggregate(1L, (a, l) => checked(a * l.Size));
+        var position = new long[loops.Length];
         for (var round = 0; ; round++)
         {
             var changed = false;
-            var sweeps = outer is null ? 1 : (int)steps;
-            for (var s = 0; s < sweeps; s++)
+            for (long g = 0; g < total; g++)
+            {
+                var rem = g;
+                for (var i = loops.Length - 1; i >= 0; i--) { position[i] = rem % loops[i].Size; rem /= loops[i].Size; }
                 foreach (var e in cascade.Einsums)
                 {
                     var mine = nodes[e.Name];
-                    // An Einsum outside the unrolled loop is evaluated once, after the last step.
-                    if (!InLoop(e) && s != sweeps - 1) continue;
-                    var es = InLoop(e) ? s : 0;
+                    var lacksAtLast = true;
+                    for (var i = 0; i < loops.Length; i++)
+                        if (own[e.Name].All(j => j != i) && position[i] != loops[i].Size - 1) { lacksAtLast = false; break; }
+                    if (!lacksAtLast) continue;
+                    var es = NodeOf(e, position);
+                    var inLoop = own[e.Name].Length > 0;
                     var trav = Traverses(e);
                     var iter = Iterates(e);
                     var step = iter ? StepVariable(e) : -1;
@@ -134,9 +162,8 @@ public static class PassAnalysis
                         else if (producer.TryGetValue(read.Tensor, out var p))
                         {
                             // A running recurrence reading its own earlier steps of this rank imposes nothing new.
-                            if (ReferenceEquals(p, e) && !InLoop(e)) continue;
-                            var (from, to) = Reached(e, es, read, p);
-                            for (var k = from; k <= to; k++)
+                            if (ReferenceEquals(p, e) && !inLoop) continue;
+                            foreach (var k in Reached(e, position, read, p))
                                 if (!(ReferenceEquals(p, e) && k == es) && nodes[p.Name][k] is { } st) reached.Add(st);
                         }
                         foreach (var st in reached)
@@ -176,6 +203,7 @@ public static class PassAnalysis
                         if (cause is not null) causes[e.Name] = cause; else if (es == 0) causes.Remove(e.Name);
                     }
                 }
+            }
             if (!changed) break;
             if (round >= maxRounds)
             {

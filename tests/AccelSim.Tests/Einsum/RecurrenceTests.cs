@@ -173,4 +173,21 @@ public class RecurrenceTests
         Assert.Equal(8, report.Einsum("D").Points); // S[0] reduces over nothing: it holds init
         foreach (var e in c.Einsums) Assert.Equal(run.ExecutedPoints[e.Name], report.Einsum(e.Name).Points);
     }
+
+    [Fact]
+    public void ChunkedDeltaNetInWyFormBindsAndMatchesTheTokenByTokenDeltaRule()
+    {
+        var path = RepoPaths.Of("workloads", "variants", "deltanet-chunked.yaml");
+        foreach (var args in new[] { new[] { "check", path }, ["check", path, "--set", "seq_len=12", "--set", "chunk=4", "--seed", "5"] })
+        {
+            var (stdout, stderr) = (new StringWriter(), new StringWriter());
+            Assert.True(AccelSim.Cli.Cli.Run(args, stdout, stderr) == 0, stdout + stderr.ToString());
+            Assert.Contains("PASS", stdout.ToString());
+        }
+        // Over E, each chunk's state update needs W S[c] reduced over E first: one more pass per chunk.
+        var c = WorkloadLoader.Load(path, new Dictionary<string, string> { ["seq_len"] = "1024", ["chunk"] = "64" });
+        var passes = PassAnalysis.Analyze(c);
+        Assert.Equal(1, passes.Single(p => p.Rank == "M").Passes);
+        Assert.Equal(1024 / 64 + 1, passes.Single(p => p.Rank == "E").Passes);
+    }
 }
