@@ -88,8 +88,10 @@ public static class PassAnalysis
         var own = cascade.Einsums.ToDictionary(e => e.Name, e => loops.Select((l, i) => e.Iterates(l.Name) ? i : -1).Where(i => i >= 0).ToArray(), StringComparer.Ordinal);
         var nodes = cascade.Einsums.ToDictionary(e => e.Name,
             e => new State?[checked((int)own[e.Name].Aggregate(1L, (a, i) => a * loops[i].Size))], StringComparer.Ordinal);
+        var owns = cascade.Einsums.ToDictionary(e => e.Name, e => loops.Select(l => e.Iterates(l.Name)).ToArray(), StringComparer.Ordinal);
         var times = cascade.Einsums.ToDictionary(e => e.Name, _ => 0);
         var causes = new Dictionary<string, PassCause>();
+        var single = new List<int> { 0 };
 
         int NodeOf(ExtendedEinsum e, long[] at)
         {
@@ -102,6 +104,7 @@ public static class PassAnalysis
         // step an index t + c selects on the producer's t + c' dimension, else all of its steps (read as a whole).
         List<int> Reached(ExtendedEinsum e, long[] at, TensorAccess read, ExtendedEinsum p)
         {
+            if (own[p.Name].Length == 0) return single;
             var choices = new List<long[]>();
             foreach (var i in own[p.Name])
             {
@@ -114,7 +117,7 @@ public static class PassAnalysis
                     var w = p.Output.Indices[d];
                     if (w.SoleVariable != pv) continue;
                     var r = read.Indices[d];
-                    if (ev < 0 || own[e.Name].All(j => j != i) || r.SoleVariable != ev) break;
+                    if (ev < 0 || !owns[e.Name][i] || r.SoleVariable != ev) break;
                     var ps = at[i] + r.Constant - w.Constant;
                     if (ps < 0 || ps >= loops[i].Size) return []; // before the first step: nothing written yet
                     pick = [ps];
@@ -143,9 +146,10 @@ public static class PassAnalysis
                 foreach (var e in cascade.Einsums)
                 {
                     var mine = nodes[e.Name];
+                    var mask = owns[e.Name];
                     var lacksAtLast = true;
                     for (var i = 0; i < loops.Length; i++)
-                        if (own[e.Name].All(j => j != i) && position[i] != loops[i].Size - 1) { lacksAtLast = false; break; }
+                        if (!mask[i] && position[i] != loops[i].Size - 1) { lacksAtLast = false; break; }
                     if (!lacksAtLast) continue;
                     var es = NodeOf(e, position);
                     var inLoop = own[e.Name].Length > 0;
