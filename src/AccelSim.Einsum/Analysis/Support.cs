@@ -49,10 +49,13 @@ internal static class Support
         _ => false,
     };
 
-    /// <summary>The output tensor's support, in the output's rank coordinates.</summary>
+    /// <summary>
+    /// The output tensor's support, in the output's rank coordinates. An Einsum with an `init:` value is dense: every
+    /// element it masks, never reaches, or reduces over nothing holds that starting value (as the interpreter computes).
+    /// </summary>
     public static BoundExpr? OutputSupport(ExtendedEinsum e, BoundExpr? pointCondition)
     {
-        if (pointCondition is null) return null;
+        if (pointCondition is null || e.Init is not null) return null;
         var reduced = e.ReduceVariables.ToHashSet();
         var projected = Project(pointCondition, reduced, e.Iteration);
         if (projected is null) return null;

@@ -43,6 +43,8 @@ public static class DirectFormulas
             "Q[B,H,P,E], QR[B,H,P,R], CKV[B,M,L], KR[B,M,R], WUK[H,L,E], WUV[H,L,F]; parameters scale, causal (optional)", Mla),
         new("neighborhood-attention", "Hassani & Shi, \"Dilated Neighborhood Attention Transformer\", 2022 (arXiv 2209.15001), eq. 2-4 in 1-D: the `kernel` nearest keys among those `dilation` apart, shifted at the borders",
             "Q[B,H,P,E], K[B,H,P,E], V[B,H,P,F]; parameters scale, kernel (odd), dilation", Neighborhood),
+        new("deltanet", "Schlag et al., \"Linear Transformers Are Secretly Fast Weight Programmers\", ICML 2021 (arXiv 2102.11174); as in Yang et al., \"Parallelizing Linear Transformers with the Delta Rule over Sequence Length\", NeurIPS 2024 (arXiv 2406.06484), eq. 1: S_t = S_{t-1} + beta_t k_t (v_t - S_{t-1}^T k_t)^T, o_t = S_t^T q_t, token by token from S_0 = 0",
+            "Q[B,H,P,E], K[B,H,M,E], V[B,H,M,F], BETA[B,H,M] (writing strengths), P = M", DeltaNet),
     ];
 
     public static DirectFormula? Find(string name) => All.FirstOrDefault(f => f.Name == name);
@@ -206,6 +208,37 @@ public static class DirectFormulas
             var sum = w.Sum();
             return w.Select(x => x / sum).ToArray();
         }, scoreOf: (qv, kv) => qv.Zip(kv, (a, b) => Phi(a) * Phi(b)).Sum());
+    }
+
+    private static DenseTensor DeltaNet(Cascade c, IReadOnlyDictionary<string, DenseTensor> t)
+    {
+        var o = new Operands(c, t, "deltanet");
+        var beta = o.Tensor("BETA", 3, "[B,H,M]");
+        if (o.P != o.M) throw o.Fail($"needs as many queries as keys (token t reads the state after key t); got {o.P} and {o.M}");
+        var result = new DenseTensor("O", [o.B, o.H, o.P, o.F]);
+        for (long b = 0; b < o.B; b++)
+            for (long h = 0; h < o.H; h++)
+            {
+                var state = new double[o.E, o.F];
+                for (long m = 0; m < o.M; m++)
+                {
+                    // The delta rule: the value the state predicts for k_t is replaced, by a fraction beta_t, with v_t.
+                    for (long f = 0; f < o.F; f++)
+                    {
+                        double predicted = 0;
+                        for (long e = 0; e < o.E; e++) predicted += o.K[b, h, m, e] * state[e, f];
+                        var delta = beta[b, h, m] * (o.V[b, h, m, f] - predicted);
+                        for (long e = 0; e < o.E; e++) state[e, f] += o.K[b, h, m, e] * delta;
+                    }
+                    for (long f = 0; f < o.F; f++)
+                    {
+                        double acc = 0;
+                        for (long e = 0; e < o.E; e++) acc += o.Q[b, h, m, e] * state[e, f];
+                        result[b, h, m, f] = acc;
+                    }
+                }
+            }
+        return result;
     }
 
     private static DenseTensor Lightning(Cascade c, IReadOnlyDictionary<string, DenseTensor> t)
