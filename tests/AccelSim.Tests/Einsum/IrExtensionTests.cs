@@ -61,3 +61,82 @@ public class IrExtensionTests
         Assert.Equal(2L * 7 * 3, CascadeAnalyzer.Analyze(cascade).Einsum("QO").Points);
     }
 }
+
+public class VariantParameterTests
+{
+    private const string Base = """
+        name: base
+        params: {rows: 8, cols: 4}
+        ranks: {N: rows, K: cols}
+        tensors: {A: [N, K], B: [K]}
+        einsums:
+          - Y[n] = A[n,k] * B[k]
+        """;
+
+    /// <summary>Writes base.yaml and variant.yaml side by side; returns the variant's path.</summary>
+    private static string Variant(string paramsBlock)
+    {
+        var basePath = RepoPaths.TempYaml(Base, "base.yaml");
+        var path = Path.Combine(Path.GetDirectoryName(basePath)!, "variant.yaml");
+        File.WriteAllText(path, "extends: base.yaml\nparams:\n" + paramsBlock);
+        return path;
+    }
+
+    private static (int Code, string Err) Analyze(string path, params string[] extra)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        return (AccelSim.Cli.Cli.Run(["analyze", path, .. extra], o, e), e.ToString());
+    }
+
+    [Fact]
+    public void PlusAddsAParameterThatOverriddenFormulasUse()
+    {
+        var path = Variant("  +blocks: 3\n  rows: blocks * 5\n");
+        var spec = WorkloadLoader.LoadSpec(path);
+        Assert.Contains(spec.Params, p => p.Name == "blocks");
+        var cascade = WorkloadLoader.Bind(spec);
+        Assert.Equal(15L * 4, CascadeAnalyzer.Analyze(cascade).Einsum(cascade.Einsums[0].Name).Points);
+        // The added parameter is an ordinary one: --set reaches it.
+        var set = WorkloadLoader.Bind(spec, new Dictionary<string, string> { ["blocks"] = "2" });
+        Assert.Equal(10L * 4, CascadeAnalyzer.Analyze(set).Einsum(set.Einsums[0].Name).Points);
+    }
+
+    [Fact]
+    public void ANameTheBaseLacksWithoutPlusIsALocatedErrorWithASuggestion()
+    {
+        var (code, err) = Analyze(Variant("  row: 3\n"));
+        Assert.Equal(2, code);
+        Assert.Single(err.TrimEnd('\n').Split('\n'));
+        Assert.Matches(@"^.*variant\.yaml:3:3: params\.row: the base workload base has no parameter 'row' \(did you mean 'rows'\?\); write \+row to add it$", err.TrimEnd('\n'));
+    }
+
+    [Fact]
+    public void PlusOnAnExistingParameterIsAnError()
+    {
+        var (code, err) = Analyze(Variant("  +rows: 3\n"));
+        Assert.Equal(2, code);
+        Assert.Single(err.TrimEnd('\n').Split('\n'));
+        Assert.Contains("already has parameter 'rows' (drop the + to override it)", err);
+    }
+
+    [Fact]
+    public void PlusNeedsAName()
+    {
+        var (code, err) = Analyze(Variant("  \"+3x\": 3\n"));
+        Assert.Equal(2, code);
+        Assert.Contains("write + followed by a parameter name", err);
+    }
+}
+
+public class BaseParameterPlusTests
+{
+    [Fact]
+    public void PlusInABaseFileIsAnError()
+    {
+        var path = RepoPaths.TempYaml("name: b\nparams: {+rows: 8}\nranks: {N: rows}\ntensors: {A: [N]}\neinsums:\n  - Y[n] = A[n] * 2\n");
+        var e = new StringWriter();
+        Assert.Equal(2, AccelSim.Cli.Cli.Run(["analyze", path], new StringWriter(), e));
+        Assert.Contains("a leading + adds a parameter only in an extends: variant; here write rows", e.ToString());
+    }
+}
