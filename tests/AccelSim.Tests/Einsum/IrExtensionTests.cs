@@ -140,3 +140,29 @@ public class BaseParameterPlusTests
         Assert.Contains("a leading + adds a parameter only in an extends: variant; here write rows", e.ToString());
     }
 }
+
+/// <summary>A mask carries through a constant: empty + c is empty, in the interpreter and in the analysis alike.</summary>
+public class MaskThroughConstantTests
+{
+    [Theory]
+    [InlineData("sigmoid-attention.yaml", "SG")]
+    [InlineData("softplus-attention.yaml", "SP")]
+    public void MaskedScoresStayEmptyAndCountsMatchExecution(string file, string einsum)
+    {
+        var set = new Dictionary<string, string> { ["batch"] = "1", ["heads"] = "2", ["seq_len"] = "7", ["kv_len"] = "9", ["head_dim"] = "4", ["causal"] = "true" };
+        var cascade = WorkloadLoader.Load(RepoPaths.Of("workloads", "variants", file), set);
+        var run = Interpreter.Run(cascade, Interpreter.RandomInputs(cascade, 3));
+        var report = CascadeAnalyzer.Analyze(cascade);
+        var output = cascade.Einsums.Single(e => e.Name == einsum).Output.Tensor;
+        // visible keys m <= p + (kv_len - seq_len): 3 + 4 + ... + 9 per head
+        var visible = Enumerable.Range(0, 7).Sum(p => p + 3L);
+        for (long h = 0; h < 2; h++)
+            for (long m = 0; m < 9; m++)
+                for (long p = 0; p < 7; p++)
+                    Assert.Equal(m <= p + 2, run[output].IsPresent(0, h, m, p));
+        Assert.Equal(2 * visible, run.ExecutedPoints[einsum]);
+        foreach (var e in cascade.Einsums)
+            Assert.True(report.Einsum(e.Name).Points == run.ExecutedPoints[e.Name],
+                $"{file} {e.Name}: analytical {report.Einsum(e.Name).Points}, executed {run.ExecutedPoints[e.Name]}");
+    }
+}
