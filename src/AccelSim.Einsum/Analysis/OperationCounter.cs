@@ -6,7 +6,7 @@ namespace AccelSim.Einsum.Analysis;
 /// <summary>
 /// Counts the operations one iteration-space point of an Einsum performs, by kind. A sum-reduction whose body is
 /// a product fuses one multiply with the accumulate into a MAC; other reductions add one add (sum) or one max/min
-/// comparison per point. exp and log count as Exp, sqrt and rsqrt as Sqrt, comparisons and abs as Max.
+/// comparison per point. exp, log, sin and cos count as Exp (special functions), sqrt and rsqrt as Sqrt, comparisons and abs as Max.
 /// </summary>
 public static class OperationCounter
 {
@@ -32,7 +32,7 @@ public static class OperationCounter
     {
         UnaryBound u => Walk(u.Operand, u.Fn switch
         {
-            UnaryFn.Exp or UnaryFn.Log => c.Add1(OpKind.Exp),
+            UnaryFn.Exp or UnaryFn.Log or UnaryFn.Sin or UnaryFn.Cos => c.Add1(OpKind.Exp),
             UnaryFn.Sqrt or UnaryFn.Rsqrt => c.Add1(OpKind.Sqrt),
             UnaryFn.Abs => c.Add1(OpKind.Max),
             _ => c, // negation and logical not are free (sign/flag flips)

@@ -75,6 +75,9 @@ internal static class Support
             ? Substitute(s, e.Inputs[r.Input].Indices.Select((idx, d) => (d, idx)).ToDictionary(t => t.d, t => t.idx))
             : null,
         UnaryBound u => OfExpr(u.Operand, e, supports),
+        // An operand that reads no tensor (a constant, an index value) adds no support: x + c is empty where x is.
+        BinaryBound { Fn: BinaryFn.Add or BinaryFn.Max or BinaryFn.Min } b when !b.Left.Reads().Any() => OfExpr(b.Right, e, supports),
+        BinaryBound { Fn: BinaryFn.Add or BinaryFn.Max or BinaryFn.Min } b when !b.Right.Reads().Any() => OfExpr(b.Left, e, supports),
         BinaryBound { Fn: BinaryFn.Add or BinaryFn.Max or BinaryFn.Min } b => Or(OfExpr(b.Left, e, supports), OfExpr(b.Right, e, supports)),
         BinaryBound b => And(OfExpr(b.Left, e, supports), OfExpr(b.Right, e, supports)),
         _ => null,

@@ -132,7 +132,7 @@ public static class TrivialPoints
                     foreach (var r in right)
                     {
                         if (result.Count >= MaxCases) return result;
-                        var v = Combine(b.Fn, l.Value, r.Value);
+                        var v = Combine(b.Fn, l.Value, r.Value, b.Left.Reads().Any() && b.Right.Reads().Any());
                         if (v is null) continue;
                         var cond = And(l.Condition, r.Condition);
                         if (!False(cond)) result.Add(new Case(cond, v, l.FromMask || r.FromMask));
@@ -145,9 +145,9 @@ public static class TrivialPoints
     }
 
     /// <summary>The value of `a fn b` when it is known from the operands' values alone (sparse semantics); else null.</summary>
-    private static Value? Combine(BinaryFn fn, Value a, Value b)
+    private static Value? Combine(BinaryFn fn, Value a, Value b, bool bothReadTensors)
     {
-        bool union = fn is BinaryFn.Add or BinaryFn.Max or BinaryFn.Min;
+        bool union = fn is BinaryFn.Add or BinaryFn.Max or BinaryFn.Min && bothReadTensors;
         if (a is EmptyValue) return union ? b : a;
         if (b is EmptyValue) return union ? a : b;
         if (a is ConstValue ka && b is ConstValue kb)

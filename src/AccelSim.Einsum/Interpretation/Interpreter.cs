@@ -232,7 +232,8 @@ public sealed class Interpreter
             case BinaryBound b:
                 var l = Eval(e, b.Left, point);
                 var rr = Eval(e, b.Right, point);
-                if (b.Fn is BinaryFn.Add or BinaryFn.Max or BinaryFn.Min)
+                // Union only between tensor values: an empty score plus a constant bias stays empty (masked).
+                if (b.Fn is BinaryFn.Add or BinaryFn.Max or BinaryFn.Min && b.Left.Reads().Any() && b.Right.Reads().Any())
                 {
                     if (l is null) return rr;
                     if (rr is null) return l;

@@ -27,6 +27,8 @@ public static class ScalarEvaluator
         UnaryFn.Sqrt => Math.Sqrt(v),
         UnaryFn.Rsqrt => 1 / Math.Sqrt(v),
         UnaryFn.Abs => Math.Abs(v),
+        UnaryFn.Sin => Math.Sin(v),
+        UnaryFn.Cos => Math.Cos(v),
         _ => throw new ArgumentOutOfRangeException(nameof(fn)),
     };
 

@@ -3,7 +3,7 @@ using AccelSim.Einsum.Syntax;
 
 namespace AccelSim.Einsum.Ir;
 
-public enum UnaryFn { Neg, Not, Exp, Log, Sqrt, Rsqrt, Abs }
+public enum UnaryFn { Neg, Not, Exp, Log, Sqrt, Rsqrt, Abs, Sin, Cos }
 
 /// <summary>
 /// A checked expression over one Einsum's iteration variables and input accesses, with parameters folded to

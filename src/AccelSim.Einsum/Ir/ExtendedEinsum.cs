@@ -11,7 +11,8 @@ namespace AccelSim.Einsum.Ir;
 /// </summary>
 /// <remarks>
 /// Missing elements follow sparse-tensor semantics: an element outside a mask, or never written, is empty.
-/// Add, max and min treat an empty operand as their identity (union); multiply, divide, subtract and functions of one
+/// Add, max and min of two tensor values treat an empty operand as their identity (union); with an operand that reads
+/// no tensor (x + bias, max(x, 0)) an empty x gives empty, so a mask carries through downstream Einsums; multiply, divide, subtract and functions of one
 /// argument yield empty when an operand is empty (intersection). A reduction skips empty values and yields empty when
 /// all are. This makes masks and the first step of a running (1-pass) recurrence exact without -inf sentinels.
 /// </remarks>

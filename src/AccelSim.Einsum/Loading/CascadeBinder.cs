@@ -764,6 +764,8 @@ public static partial class CascadeBinder
                     case "sqrt": return Unary(UnaryFn.Sqrt);
                     case "rsqrt": return Unary(UnaryFn.Rsqrt);
                     case "abs": return Unary(UnaryFn.Abs);
+                    case "sin": return Unary(UnaryFn.Sin);
+                    case "cos": return Unary(UnaryFn.Cos);
                     case "max" or "min" or "pow":
                         Arity(2);
                         var fn = c.Function switch { "max" => BinaryFn.Max, "min" => BinaryFn.Min, _ => BinaryFn.Pow };
@@ -814,14 +816,15 @@ public static partial class CascadeBinder
                                 CheckArgument(mask, div.Right, v => Whole(v) && v >= 1, "the block size must be a whole number >= 1");
                         return mask;
                     default:
-                        throw fail(c, $"unknown function '{c.Function}' (exp, log, sqrt, rsqrt, abs, max, min, pow, relu, sigmoid, silu, gelu, causal, window, blockmask)");
+                        throw fail(c, $"unknown function '{c.Function}' (exp, log, sqrt, rsqrt, abs, sin, cos, max, min, pow, relu, sigmoid, silu, gelu, causal, window, blockmask)");
                 }
             }
 
             private static double Fold(UnaryFn fn, double v) => fn switch
             {
                 UnaryFn.Exp => Math.Exp(v), UnaryFn.Log => Math.Log(v), UnaryFn.Sqrt => Math.Sqrt(v),
-                UnaryFn.Rsqrt => 1 / Math.Sqrt(v), UnaryFn.Abs => Math.Abs(v), UnaryFn.Neg => -v, _ => v == 0 ? 1 : 0,
+                UnaryFn.Rsqrt => 1 / Math.Sqrt(v), UnaryFn.Abs => Math.Abs(v), UnaryFn.Sin => Math.Sin(v), UnaryFn.Cos => Math.Cos(v),
+                UnaryFn.Neg => -v, _ => v == 0 ? 1 : 0,
             };
 
             /// <summary>Reads of cascade inputs must stay inside the tensor (unless an uneven split's filter guards them).</summary>

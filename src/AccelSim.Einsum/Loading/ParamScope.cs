@@ -168,6 +168,8 @@ public sealed class ParamScope
                 case "floor": Need(1); return Math.Floor(a[0]);
                 case "round": Need(1); return Math.Round(a[0], MidpointRounding.AwayFromZero);
                 case "abs": Need(1); return Math.Abs(a[0]);
+                case "sin": Need(1); return Math.Sin(a[0]);
+                case "cos": Need(1); return Math.Cos(a[0]);
                 case "pow": Need(2); return Math.Pow(a[0], a[1]);
                 case "min": return a.Length > 0 ? a.Min() : throw Fail(c.Offset, "min() needs arguments");
                 case "max": return a.Length > 0 ? a.Max() : throw Fail(c.Offset, "max() needs arguments");

@@ -62,7 +62,11 @@ public sealed record WorkloadSpec(
         var ps = ImmutableArray.CreateBuilder<ParamSource>();
         if (root.Opt("params") is { IsNull: false } pnode)
             foreach (var (key, value) in pnode.Entries)
+            {
+                if (key.StartsWith('+'))
+                    throw new InputException(pnode.KeyLocation(key), value.Path, $"'{key}': a leading + adds a parameter only in an extends: variant; here write {key[1..]}");
                 ps.Add(ParamFromNode(key, value, "workload"));
+            }
 
         var ranks = ImmutableArray.CreateBuilder<RankSpec>();
         foreach (var (key, value) in root.Req("ranks").Entries)
@@ -125,7 +129,8 @@ public sealed record WorkloadSpec(
 
     /// <summary>
     /// A variant (`extends: base.yaml`) reuses a base workload's ranks, tensors and Einsums and changes only its name,
-    /// description, model and parameter defaults (e.g. multi-query attention = grouped-query with kv_heads = 1).
+    /// description, model and parameter defaults (e.g. multi-query attention = grouped-query with kv_heads = 1), and may
+/// add parameters written `+name: value` (used by the overridden formulas, or set with --set).
     /// </summary>
     private static WorkloadSpec ParseVariant(YNode root, YNode extends, ImmutableList<string> extendedFrom)
     {
@@ -143,10 +148,23 @@ public sealed record WorkloadSpec(
         if (root.Opt("params") is { IsNull: false } pnode)
             foreach (var (key, value) in pnode.Entries)
             {
-                var i = ps.FindIndex(p => p.Name == key);
+                // `+name` adds a parameter the base lacks (as `+arch.path` adds a field in sweeps); a plain name
+                // must override one, so a typo is an error rather than a silently unused parameter.
+                var adds = key.StartsWith('+');
+                var name = adds ? key[1..] : key;
+                var i = ps.FindIndex(p => p.Name == name);
+                if (adds)
+                {
+                    if (!IsParamName(name))
+                        throw new InputException(pnode.KeyLocation(key), value.Path, $"'{key}': write + followed by a parameter name (a letter or _, then letters, digits or _)");
+                    if (i >= 0)
+                        throw new InputException(pnode.KeyLocation(key), value.Path, $"the base workload {b.Name} already has parameter '{name}' (drop the + to override it)");
+                    ps.Add(ParamFromNode(name, value, "workload"));
+                    continue;
+                }
                 if (i < 0)
                     throw new InputException(pnode.KeyLocation(key), value.Path,
-                        $"the base workload {b.Name} has no parameter '{key}'{Suggest.DidYouMean(key, b.Params.Select(p => p.Name))}");
+                        $"the base workload {b.Name} has no parameter '{key}'{Suggest.DidYouMean(key, b.Params.Select(p => p.Name))}; write +{key} to add it");
                 ps[i] = ParamFromNode(key, value, "workload");
             }
         string? model = b.ModelFile;
@@ -174,6 +192,9 @@ public sealed record WorkloadSpec(
             throw node.Error($"unknown reference '{node.Text}'{Suggest.DidYouMean(node.Text, names)} (known: {string.Join(", ", names)})");
         return node.Text;
     }
+
+    private static bool IsParamName(string name) =>
+        name.Length > 0 && (char.IsLetter(name[0]) || name[0] == '_') && name.All(c => char.IsLetterOrDigit(c) || c == '_');
 
     internal static ParamSource ParamFromNode(string key, YNode value, string origin)
     {

@@ -112,8 +112,8 @@ public class CheckCommandTests
         { "attention/attention-1pass.yaml", "SPNV[b,h,m1,p,f] = PRM[b,h,m1,p] * RNV[b,h,m1,p,f]", "SPNV[b,h,m1,p,f] = RNV[b,h,m1,p,f]" },
         // a sum where the denominator needs ... a max (not shift-invariant here: it is the divisor)
         { "attention/attention-3pass.yaml", "SD[b,h,p] = sum[m](SN[b,h,m,p])", "SD[b,h,p] = max[m](SN[b,h,m,p])" },
-        // sigmoid attention without its repeated mask: masked keys get weight sigmoid(bias)
-        { "variants/sigmoid-attention.yaml", "    where: not causal or causal(p, m, kv_len - seq_len)   # repeated", "    # repeated" },
+        // sigmoid attention with its causal mask off by one (one future key visible)
+        { "variants/sigmoid-attention.yaml", "causal(p, m, kv_len - seq_len)", "causal(p, m, kv_len - seq_len + 1)" },
         // chunked linear attention without the state carried over chunks
         { "variants/chunked-linear-attention.yaml", "(NI[b,h,p1,p0,f] + NX[b,h,p1,p0,f]) / (DI[b,h,p1,p0] + DX[b,h,p1,p0])", "NI[b,h,p1,p0,f] / (DI[b,h,p1,p0] + DX[b,h,p1,p0])" },
         // an intra-chunk mask off by one
