@@ -36,7 +36,7 @@ public static class DataTypes
     }
 
     public static DataType Parse(string text) =>
-        TryParse(text, out var t) ? t : throw new InputException($"unknown dtype '{text}' (expected fp16, bf16, fp8 or fp4)");
+        TryParse(text, out var t) ? t : throw new InputException($"unknown dtype '{text}'{Suggest.DidYouMean(text, ["fp16", "bf16", "fp8", "fp4"])} (expected fp16, bf16, fp8 or fp4)");
 }
 
 /// <summary>Forward only, backward only, or forward followed by backward (training step of one attention layer).</summary>
@@ -63,7 +63,7 @@ public static class Directions
     }
 
     public static Direction Parse(string text) =>
-        TryParse(text, out var d) ? d : throw new InputException($"unknown direction '{text}' (expected fwd, bwd or fwd+bwd)");
+        TryParse(text, out var d) ? d : throw new InputException($"unknown direction '{text}'{Suggest.DidYouMean(text, ["fwd", "bwd", "fwd+bwd"])} (expected fwd, bwd or fwd+bwd)");
 
     /// <summary>FLOP multiplier over the forward pass, following the FlashAttention papers (bwd = 2.5 x fwd).</summary>
     public static double FlopMultiplier(this Direction d) => d switch

@@ -1,4 +1,3 @@
-using AccelSim.Core;
 using AccelSim.Experiments.Sweeps;
 using AccelSim.Gpu;
 using AccelSim.Gpu.Generic;
@@ -29,25 +28,9 @@ public sealed class GpuEvalEngine : IEvalEngine
             var generic = GenericEvaluation.Run(request.ArchFile, request.WorkloadFile, workloadSets, request.ModelFile, direction, dtype, archDocument);
             return new EngineReport(Name, GenericReportFormatter.ToText(generic), GenericReportFormatter.ToJson(generic) + "\n", []);
         }
-        CheckOptions(request.ArchFile, archDocument, kernel, direction, dtype);
         var report = GpuEvaluation.Run(request.ArchFile, request.WorkloadFile, workloadSets, request.ModelFile,
             kernel, direction, dtype, archDocument);
         return new EngineReport(Name, GpuReportFormatter.ToText(report), GpuReportFormatter.ToJson(report) + "\n", []);
-    }
-
-    /// <summary>--kernel, --direction and --dtype are names: an unknown one is an error of that option, with a suggestion.</summary>
-    private static void CheckOptions(string archFile, YNode? archDocument, string? kernel, string? direction, string? dtype)
-    {
-        if (direction is not null && !Directions.TryParse(direction, out _))
-            throw new InputException(null, "--direction",
-                $"unknown direction '{direction}'{Suggest.DidYouMean(direction, ["fwd", "bwd", "fwd+bwd"])} (expected fwd, bwd or fwd+bwd)");
-        if (dtype is not null && !DataTypes.TryParse(dtype, out _))
-            throw new InputException(null, "--dtype",
-                $"unknown dtype '{dtype}'{Suggest.DidYouMean(dtype, ["fp16", "bf16", "fp8", "fp4"])} (expected fp16, bf16, fp8 or fp4)");
-        if (kernel is null) return;
-        var gpu = GpuSpecLoader.Parse(archDocument ?? YNode.LoadFile(archFile));
-        try { KernelCatalogLoader.LoadFile(gpu.KernelsFile).Get(kernel); }
-        catch (InputException e) when (e.Location is null) { throw new InputException(null, "--kernel", e.Problem, e); }
     }
 
     /// <summary>`arch.sm_count.value=100`, or the same path without `arch.` (a dotted name, as on spatial architectures).</summary>
