@@ -20,7 +20,9 @@ public static class Invariant
         var mag = Math.Abs(value);
         return mag >= 1e6 || mag < 1e-3
             ? value.ToString("0." + new string('#', digits - 1) + "e+00", Culture)
-            : value.ToString("G" + digits, Culture);
+            // "G" switches to exponent notation once the exponent reaches the precision (30270 -> 3.027E+04):
+            // print that in the same lower-case style as the branch above.
+            : value.ToString("G" + digits, Culture).Replace("E+", "e+", StringComparison.Ordinal).Replace("E-", "e-", StringComparison.Ordinal);
     }
 
     /// <summary>A whole number exactly (4194304, not 4.194e+06); any other value as <see cref="Sig"/> does.</summary>

@@ -35,3 +35,14 @@ public class SuggestTests
         Assert.Equal("x.yaml:1:1: kernal: unknown field (did you mean 'kernel'?) (expected one of: kernel, dtype)", e.OneLine);
     }
 }
+
+public class InvariantFormattingTests
+{
+    [Theory]
+    [InlineData(30270.0, "3.027e+04")]
+    [InlineData(7567.0, "7567")]
+    [InlineData(4.223e14, "4.223e+14")]
+    [InlineData(0.8896, "0.8896")]
+    public void SignificantDigitsUseOneExponentStyle(double value, string expected) =>
+        Assert.Equal(expected, AccelSim.Core.Invariant.Sig(value));
+}
